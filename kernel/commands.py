@@ -1,0 +1,306 @@
+"""The ledger's commands: one plain method per fact in the catalogue, shared by `Ledger` (each call is
+its own transaction) and `Batch` (many calls, one transaction).
+
+Every method validates its input at the edge -- a bad number, a missing field -- and raises
+`RequestRefused` naming the field; it then lets the aggregate decide what to record. It returns the
+events recorded: an empty tuple means the fact was already recorded (a duplicate).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from kernel import events as ev
+from kernel.account import Account
+from kernel.errors import RequestRefused
+from kernel.exchange.models import AssetMetadata, OrderIntent
+from kernel.order import Order
+from kernel.schema.order_spec import UINT64_MAX, StandardOrder, to_decimal
+
+LEDGER_NAMESPACE = uuid.UUID("6f1c2d8e-3b4a-5c6d-8e7f-a1b2c3d4e5f6")
+EXTERNAL_INTENT_PREFIX = "ext:"
+
+
+def order_stream_id(account_id: str, intent_id: str) -> uuid.UUID:
+    return uuid.uuid5(LEDGER_NAMESPACE, f"order\x1f{account_id}\x1f{intent_id}")
+
+
+def account_stream_id(account_id: str) -> uuid.UUID:
+    return uuid.uuid5(LEDGER_NAMESPACE, f"account\x1f{account_id}")
+
+
+def external_intent_id(exchange_order_id: str) -> str:
+    """The intent id of an order no intent created: derived from the exchange's id, deterministically."""
+    return EXTERNAL_INTENT_PREFIX + exchange_order_id
+
+
+# ------------------------------------------------------------------------------ input checks
+def decimal_field(name: str, value: Any, *, positive: bool = False, non_negative: bool = False) -> Decimal:
+    try:
+        number = to_decimal(value)
+    except ValueError as e:
+        raise RequestRefused(name, str(e)) from None
+    if positive and number <= 0:
+        raise RequestRefused(name, f"must be > 0, got {number}")
+    if non_negative and number < 0:
+        raise RequestRefused(name, f"must be >= 0, got {number}")
+    return number
+
+
+def ns_field(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= UINT64_MAX:
+        raise RequestRefused(name, f"must be integer nanoseconds since the epoch (0..2^64-1), got {value!r}")
+    return value
+
+
+def text_field(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RequestRefused(name, f"must be a non-empty string, got {value!r}")
+    return value
+
+
+def from_pydantic(model: type, data: Any, prefix: str = "") -> Any:
+    """Validate with a pydantic model; the first error becomes a one-line `RequestRefused`."""
+    if isinstance(data, model):
+        return data
+    try:
+        return model.model_validate(data)  # type: ignore[attr-defined]
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        field, sep, rest = msg.partition(": ")
+        if sep and " " not in field:  # our validators say "field: reason"
+            loc, msg = ".".join(p for p in (loc, field) if p), rest
+        raise RequestRefused(prefix + loc if loc else prefix.rstrip(".") or "input", msg) from None
+
+
+class _Decider(Protocol):
+    """What a decision runs against: the working state of a batch."""
+
+    def _order(self, account_id: str, intent_id: str) -> Order: ...
+    def _account(self, account_id: str) -> Account: ...
+    def _record(self, decide: Decision) -> tuple[ev.Event, ...]: ...
+    def _now(self) -> int: ...
+
+
+Decision = Callable[[_Decider], list[ev.Event]]
+"""Given working state, the events to record (re-run on fresh state after a conflict)."""
+
+
+class Commands:
+    """The public command surface. Subclasses provide loading, the clock and recording."""
+
+    # ------------------------------------------------------------------ account stream
+    def open_account(
+        self: _Decider, account_id: str, *, exchange: str, account_type: ev.AccountType | str,
+        base_currency: str, ts_event: int,
+    ) -> tuple[ev.Event, ...]:  # fmt: skip
+        try:
+            kind = ev.AccountType(account_type)
+        except ValueError:
+            raise RequestRefused("account_type", f"must be one of {', '.join(ev.AccountType)}") from None
+        e = ev.AccountOpened(
+            account_id=text_field("account_id", account_id), exchange=text_field("exchange", exchange),
+            account_type=kind, base_currency=text_field("base_currency", base_currency),
+            ts_event=ns_field("ts_event", ts_event), ts_recorded=self._now(),
+        )  # fmt: skip
+        return self._record(lambda d: d._account(account_id).decide(e))
+
+    def register_asset(
+        self: _Decider, account_id: str, asset: AssetMetadata | Mapping[str, Any], *, ts_event: int,
+        base_asset: str | None = None, quote_asset: str | None = None,
+    ) -> tuple[ev.Event, ...]:  # fmt: skip
+        meta: AssetMetadata = from_pydantic(AssetMetadata, asset, "asset.")
+        spec = ev.InstrumentSpec(
+            **{k: v for k, v in meta.model_dump().items()}, base_asset=base_asset, quote_asset=quote_asset
+        )
+        e = ev.AssetRegistered(account_id=account_id, asset=spec, ts_event=ns_field("ts_event", ts_event),
+                               ts_recorded=self._now())  # fmt: skip
+        return self._record(lambda d: d._account(account_id).decide(e))
+
+    def adjust_balance(
+        self: _Decider, account_id: str, *, asset_id: str, amount: Any, reason: ev.AdjustmentReason | str,
+        ts_event: int, reference: str = "",
+    ) -> tuple[ev.Event, ...]:  # fmt: skip
+        try:
+            why = ev.AdjustmentReason(reason)
+        except ValueError:
+            raise RequestRefused("reason", f"must be one of {', '.join(ev.AdjustmentReason)}") from None
+        e = ev.BalanceAdjusted(
+            account_id=account_id, asset_id=text_field("asset_id", asset_id),
+            amount=decimal_field("amount", amount), reason=why, reference=reference,
+            ts_event=ns_field("ts_event", ts_event), ts_recorded=self._now(),
+        )  # fmt: skip
+        return self._record(lambda d: d._account(account_id).decide(e))
+
+    def record_mark_price(self: _Decider, account_id: str, *, symbol_id: str, price: Any, ts_event: int):
+        e = ev.MarkPriceRecorded(
+            account_id=account_id, symbol_id=text_field("symbol_id", symbol_id),
+            price=decimal_field("price", price, positive=True),
+            ts_event=ns_field("ts_event", ts_event), ts_recorded=self._now(),
+        )  # fmt: skip
+        return self._record(lambda d: d._account(account_id).decide(e))
+
+    def set_leverage(self: _Decider, account_id: str, *, symbol_id: str, leverage: Any, ts_event: int):
+        e = ev.LeverageSet(
+            account_id=account_id, symbol_id=text_field("symbol_id", symbol_id),
+            leverage=decimal_field("leverage", leverage, positive=True),
+            ts_event=ns_field("ts_event", ts_event), ts_recorded=self._now(),
+        )  # fmt: skip
+        return self._record(lambda d: d._account(account_id).decide(e))
+
+    def report_exchange_balances(
+        self: _Decider, account_id: str, *, balances: Iterable[Mapping[str, Any]], ts_event: int
+    ) -> tuple[ev.Event, ...]:
+        reported = tuple(
+            ev.ReportedBalance(
+                asset_id=text_field(f"balances[{i}].asset_id", b.get("asset_id")),
+                total=decimal_field(f"balances[{i}].total", b.get("total")),
+                locked=decimal_field(f"balances[{i}].locked", b.get("locked", 0), non_negative=True),
+            )
+            for i, b in enumerate(balances)
+        )
+        e = ev.ExchangeBalancesReported(account_id=account_id, balances=reported,
+                                        ts_event=ns_field("ts_event", ts_event), ts_recorded=self._now())
+        return self._record(lambda d: d._account(account_id).decide(e))
+
+    # ------------------------------------------------------------------ intents (requests)
+    def place_intent(self: _Decider, account_id: str, intent: OrderIntent | Mapping[str, Any]):
+        checked: OrderIntent = from_pydantic(OrderIntent, intent)
+        text_field("intent_id", checked.intent_id)
+        spec = ev.OrderSpec.from_standard(checked.order)
+        e = ev.IntentPlaced(
+            account_id=account_id, intent_id=checked.intent_id, order=spec, group_id=checked.group_id,
+            metadata=checked.metadata, ts_event=checked.created_at, ts_recorded=self._now(),
+        )  # fmt: skip
+
+        def decide(d: _Decider) -> list[ev.Event]:
+            d._account(account_id).instrument(spec.symbol)
+            order = d._order(account_id, checked.intent_id)
+            if order.exists:
+                raise RequestRefused("intent_id", f"intent {checked.intent_id!r} already exists")
+            return [e]
+
+        return self._record(decide)
+
+    def amend_intent(self: _Decider, account_id: str, intent_id: str, *, order: StandardOrder | Mapping,
+                     ts_event: int):  # fmt: skip
+        spec = ev.OrderSpec.from_standard(from_pydantic(StandardOrder, order, "order."))
+        return _request(self, ev.IntentAmended, account_id, intent_id, ts_event, order=spec)
+
+    def cancel_intent(self: _Decider, account_id: str, intent_id: str, *, ts_event: int, reason: str = ""):
+        return _request(self, ev.IntentCanceled, account_id, intent_id, ts_event, reason=reason)
+
+    def start_submission(self: _Decider, account_id: str, intent_id: str, *, client_order_id: str,
+                         ts_event: int):  # fmt: skip
+        text_field("client_order_id", client_order_id)
+        return _request(self, ev.SubmissionStarted, account_id, intent_id, ts_event,
+                        client_order_id=client_order_id)  # fmt: skip
+
+    def fail_submission(self: _Decider, account_id: str, intent_id: str, *, error: str, ts_event: int):
+        return _request(self, ev.SubmissionFailed, account_id, intent_id, ts_event, error=error)
+
+    # ------------------------------------------------------------------ exchange facts
+    def record_accepted(self: _Decider, account_id: str, intent_id: str, *, exchange_order_id: str,
+                        ts_event: int, exec_id: str = ""):  # fmt: skip
+        text_field("exchange_order_id", exchange_order_id)
+        return _fact(self, ev.OrderAccepted, account_id, intent_id, ts_event,
+                     exchange_order_id=exchange_order_id, exec_id=exec_id)  # fmt: skip
+
+    def record_rejected(self: _Decider, account_id: str, intent_id: str, *, reason: str, ts_event: int,
+                        exchange_order_id: str = "", exec_id: str = ""):  # fmt: skip
+        return _fact(self, ev.OrderRejected, account_id, intent_id, ts_event, reason=reason,
+                     exchange_order_id=exchange_order_id, exec_id=exec_id)  # fmt: skip
+
+    def record_amend_accepted(self: _Decider, account_id: str, intent_id: str, *, quantity: Any,
+                              ts_event: int, price: Any = None, exec_id: str = ""):  # fmt: skip
+        return _fact(self, ev.AmendAccepted, account_id, intent_id, ts_event,
+                     quantity=decimal_field("quantity", quantity, positive=True),
+                     price=None if price is None else decimal_field("price", price, positive=True),
+                     exec_id=exec_id)  # fmt: skip
+
+    def record_amend_rejected(self: _Decider, account_id: str, intent_id: str, *, reason: str,
+                              ts_event: int, exec_id: str = ""):  # fmt: skip
+        return _fact(self, ev.AmendRejected, account_id, intent_id, ts_event, reason=reason, exec_id=exec_id)
+
+    def record_cancel_accepted(self: _Decider, account_id: str, intent_id: str, *, ts_event: int,
+                               exec_id: str = ""):  # fmt: skip
+        return _fact(self, ev.CancelAccepted, account_id, intent_id, ts_event, exec_id=exec_id)
+
+    def record_cancel_rejected(self: _Decider, account_id: str, intent_id: str, *, reason: str,
+                               ts_event: int, exec_id: str = ""):  # fmt: skip
+        return _fact(self, ev.CancelRejected, account_id, intent_id, ts_event, reason=reason, exec_id=exec_id)
+
+    def record_expired(self: _Decider, account_id: str, intent_id: str, *, ts_event: int, exec_id: str = ""):
+        return _fact(self, ev.OrderExpired, account_id, intent_id, ts_event, exec_id=exec_id)
+
+    def record_fill(
+        self: _Decider, account_id: str, intent_id: str | None, *, trade_id: str, quantity: Any, price: Any,
+        ts_event: int, fee: Any = 0, fee_asset: str | None = None, liquidity: ev.Liquidity | str | None = None,
+        exchange_order_id: str = "", order: StandardOrder | Mapping[str, Any] | None = None,
+    ) -> tuple[ev.Event, ...]:  # fmt: skip
+        """A fill. `intent_id=None` (or an intent the ledger never saw) with `exchange_order_id` and the
+        order's spec records `ExternalOrderDiscovered` first: a fill is a fact and is never dropped."""
+        text_field("trade_id", trade_id)
+        try:
+            liq = None if liquidity is None else ev.Liquidity(liquidity)
+        except ValueError:
+            raise RequestRefused("liquidity", f"must be one of {', '.join(ev.Liquidity)}") from None
+        fields = dict(
+            trade_id=trade_id, quantity=decimal_field("quantity", quantity, positive=True),
+            price=decimal_field("price", price, positive=True), fee=decimal_field("fee", fee),
+            fee_asset=fee_asset, liquidity=liq,
+        )  # fmt: skip
+        if fields["fee"] and not fee_asset:
+            raise RequestRefused("fee_asset", "required when a fee is charged")
+        if intent_id is None:
+            if not exchange_order_id:
+                raise RequestRefused("exchange_order_id", "required for a fill of an order no intent created")
+            intent_id = external_intent_id(exchange_order_id)
+        spec = None if order is None else ev.OrderSpec.from_standard(from_pydantic(StandardOrder, order, "order."))
+        ts = ns_field("ts_event", ts_event)
+        now = self._now()
+        fill = ev.OrderFilled(account_id=account_id, intent_id=intent_id, ts_event=ts, ts_recorded=now, **fields)
+
+        def decide(d: _Decider) -> list[ev.Event]:
+            target = d._order(account_id, intent_id)
+            if target.exists:
+                return target.decide_fact(fill)  # type: ignore[return-value]
+            account = d._account(account_id)
+            if spec is None or not exchange_order_id:
+                raise RequestRefused(
+                    "intent_id", f"unknown intent {intent_id!r}: give exchange_order_id and order to record it "
+                    "as an external order")  # fmt: skip
+            account.instrument(spec.symbol)
+            found = ev.ExternalOrderDiscovered(
+                account_id=account_id, intent_id=intent_id, exchange_order_id=exchange_order_id, order=spec,
+                ts_event=ts, ts_recorded=now,
+            )  # fmt: skip
+            return [found, fill]
+
+        return self._record(decide)
+
+
+def _request(ledger: _Decider, cls: type[ev.OrderEvent], account_id: str, intent_id: str, ts_event: int,
+             **fields: Any) -> tuple[ev.Event, ...]:  # fmt: skip
+    e = cls(account_id=account_id, intent_id=intent_id, ts_event=ns_field("ts_event", ts_event),
+            ts_recorded=ledger._now(), **fields)  # fmt: skip
+    return ledger._record(lambda d: d._order(account_id, intent_id).decide_request(e))  # type: ignore[arg-type,return-value]
+
+
+def _fact(ledger: _Decider, cls: type[ev.OrderEvent], account_id: str, intent_id: str, ts_event: int,
+          **fields: Any) -> tuple[ev.Event, ...]:  # fmt: skip
+    e = cls(account_id=account_id, intent_id=intent_id, ts_event=ns_field("ts_event", ts_event),
+            ts_recorded=ledger._now(), **fields)  # fmt: skip
+
+    def decide(d: _Decider) -> list[ev.Event]:
+        d._account(account_id).require_open()
+        return d._order(account_id, intent_id).decide_fact(e)  # type: ignore[return-value]
+
+    return ledger._record(decide)

@@ -1,0 +1,222 @@
+"""The Ledger application: opens a store by URL, records commands as events, reads the log.
+
+Consistency is eventsourcing's optimistic concurrency: every event is appended at its stream's next
+version and the store refuses a second event at the same `(stream, version)`. Aggregates are cached in
+process and decided against; when another writer got there first the insert conflicts, the touched
+streams are reloaded from the store and the whole batch is decided again on fresh state. So two
+writers on the same order never lose an event, and a duplicate that raced its original is caught.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InfrastructureFactory,
+    RecordConflictError,
+)
+from eventsourcing.utils import Environment
+
+from kernel import events as ev
+from kernel.account import Account
+from kernel.commands import Commands, Decision, account_stream_id, order_stream_id
+from kernel.errors import LedgerError
+from kernel.exchange.models import OrderState
+from kernel.mapper import Envelope, MsgspecMapper
+from kernel.order import Order
+from kernel.stores import APP_NAME, env_for_url, resolve_store_url
+
+Aggregate = TypeVar("Aggregate", Order, Account)
+Clock = Callable[[], int]
+
+CACHE_SIZE_MAX = 200_000  # aggregates kept in memory; beyond it the least recently used are reloaded
+CONFLICT_RETRIES_MAX = 10
+READ_PAGE_SIZE = 10_000  # notifications fetched per query when reading the log
+
+
+class ConcurrencyError(LedgerError):
+    """Another writer kept winning the race for the same streams; nothing of this batch was recorded."""
+
+
+class Ledger(Commands):
+    """`Ledger.open("postgresql://...")`, then one method per fact; `with ledger.batch() as b:` for many."""
+
+    def __init__(self, env: dict[str, str], *, clock: Clock = time.time_ns, store_url: str = ""):
+        self.store_url = store_url
+        self.factory = InfrastructureFactory.construct(Environment(APP_NAME, env))
+        self.recorder: ApplicationRecorder = self.factory.application_recorder()
+        self.mapper = MsgspecMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
+        self.clock = clock
+        self._cache: OrderedDict[UUID, Order | Account] = OrderedDict()
+
+    @classmethod
+    def open(cls, store_url: str | None = None, *, clock: Clock = time.time_ns) -> Ledger:
+        """Open (creating tables on first use) the store at `store_url`, else `LEDGER_STORE_URL`, else the
+        embedded default `sqlite:///./ledger.db`."""
+        url = resolve_store_url(store_url)
+        return cls(env_for_url(url), clock=clock, store_url=url)
+
+    def close(self) -> None:
+        self.factory.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ writing
+    def batch(self) -> Batch:
+        """Many commands, one transaction: all of them are recorded, or (on an error) none."""
+        return Batch(self)
+
+    def _record(self, decide: Decision) -> tuple[ev.Event, ...]:
+        with self.batch() as batch:
+            return batch._record(decide)
+
+    def _now(self) -> int:
+        return self.clock()
+
+    def _commit(self, batch: Batch) -> None:
+        for _ in range(CONFLICT_RETRIES_MAX):
+            if not batch.pending:
+                return
+            try:
+                self.recorder.insert_events([self.mapper.to_stored_event(p) for p in batch.pending])
+            except RecordConflictError:
+                self._evict(batch.working)
+                batch.redecide()
+                continue
+            except BaseException:
+                self._evict(batch.working)
+                raise
+            for stream, aggregate in batch.working.items():
+                self._remember(stream, aggregate)
+            return
+        self._evict(batch.working)
+        raise ConcurrencyError(f"gave up after {CONFLICT_RETRIES_MAX} conflicting attempts")
+
+    def _evict(self, streams: dict[UUID, Order | Account]) -> None:
+        for stream in streams:
+            self._cache.pop(stream, None)
+
+    def _remember(self, stream: UUID, aggregate: Order | Account) -> None:
+        self._cache[stream] = aggregate
+        self._cache.move_to_end(stream)
+        while len(self._cache) > CACHE_SIZE_MAX:
+            self._cache.popitem(last=False)
+
+    def _cached(self, stream: UUID, make: Callable[[], Aggregate]) -> Aggregate:
+        aggregate = self._cache.get(stream)
+        if aggregate is None:
+            aggregate = self._load(stream, make)
+            self._remember(stream, aggregate)
+        else:
+            self._cache.move_to_end(stream)
+        return aggregate  # type: ignore[return-value]
+
+    def _load(self, stream: UUID, make: Callable[[], Aggregate]) -> Aggregate:
+        aggregate = make()
+        for stored in self.recorder.select_events(stream):
+            aggregate.apply(self.mapper.decode(stored))  # type: ignore[arg-type]
+        return aggregate
+
+    # ------------------------------------------------------------------ reading
+    def order(self, account_id: str, intent_id: str) -> Order | None:
+        """The order as the store has it now (read fresh, not from this process's cache)."""
+        order = self._load(order_stream_id(account_id, intent_id), lambda: Order(account_id, intent_id))
+        return order if order.exists else None
+
+    def order_state(self, account_id: str, intent_id: str) -> OrderState | None:
+        order = self.order(account_id, intent_id)
+        return order.order_state() if order else None
+
+    def account(self, account_id: str) -> Account | None:
+        account = self._load(account_stream_id(account_id), lambda: Account(account_id))
+        return account if account.exists else None
+
+    def head(self) -> int:
+        """The last notification id in the log (0 when empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    def read(self, *, after: int = 0, until: int | None = None,
+             page_size: int = READ_PAGE_SIZE) -> Iterator[tuple[int, ev.Event]]:  # fmt: skip
+        """The log in order, as (notification id, event), fetched in pages of `page_size`."""
+        for notification in self.read_stored(after=after, until=until, page_size=page_size):
+            yield notification.id, self.mapper.decode(notification)
+
+    def read_stored(self, *, after: int = 0, until: int | None = None, page_size: int = READ_PAGE_SIZE):
+        while True:
+            page = self.recorder.select_notifications(start=after, limit=page_size, stop=until,
+                                                      inclusive_of_start=False)  # fmt: skip
+            yield from page
+            if len(page) < page_size:
+                return
+            after = page[-1].id
+
+
+class Batch(Commands):
+    """Commands decided now against working state, recorded together when the `with` block ends."""
+
+    def __init__(self, ledger: Ledger):
+        self.ledger = ledger
+        self.working: dict[UUID, Order | Account] = {}
+        self.pending: list[Envelope] = []
+        self._decisions: list[Decision] = []
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.ledger._commit(self)
+        elif self.pending:  # cached aggregates hold events that will not be recorded
+            self.ledger._evict(self.working)
+
+    def _now(self) -> int:
+        return self.ledger.clock()
+
+    def _order(self, account_id: str, intent_id: str) -> Order:
+        return self._aggregate(order_stream_id(account_id, intent_id), lambda: Order(account_id, intent_id))
+
+    def _account(self, account_id: str) -> Account:
+        return self._aggregate(account_stream_id(account_id), lambda: Account(account_id))
+
+    def _aggregate(self, stream: UUID, make: Callable[[], Aggregate]) -> Aggregate:
+        aggregate = self.working.get(stream)
+        if aggregate is None:
+            aggregate = self.working[stream] = self.ledger._cached(stream, make)
+        return aggregate  # type: ignore[return-value]
+
+    def _record(self, decide: Decision) -> tuple[ev.Event, ...]:
+        decided = self._apply(decide)
+        self._decisions.append(decide)
+        return decided
+
+    def _apply(self, decide: Decision) -> tuple[ev.Event, ...]:
+        decided = decide(self)
+        for e in decided:
+            if isinstance(e, ev.OrderEvent):
+                stream, aggregate = self._stream_of(order_stream_id(e.account_id, e.intent_id))
+            else:
+                stream, aggregate = self._stream_of(account_stream_id(e.account_id))
+            aggregate.apply(e)  # type: ignore[arg-type]
+            self.pending.append(Envelope(stream, aggregate.version, e))
+        return tuple(decided)
+
+    def _stream_of(self, stream: UUID) -> tuple[UUID, Order | Account]:
+        aggregate = self.working.get(stream)
+        assert aggregate is not None, "decided an event for a stream it did not load"
+        return stream, aggregate
+
+    def redecide(self) -> None:
+        """After a conflict: decide every command again on state reloaded from the store."""
+        self.working.clear()
+        self.pending.clear()
+        for decide in self._decisions:
+            self._apply(decide)

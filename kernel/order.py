@@ -1,0 +1,267 @@
+"""The order aggregate: one stream per intent. It decides what a request or an exchange fact records,
+and evolves by applying recorded events (`apply` never refuses: history is history).
+
+Decisions return the events to record; an empty list means "already recorded" (idempotency).
+Requests that break a rule raise `RequestRefused` and record nothing.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from kernel import events as ev
+from kernel.errors import ConflictingFact, RequestRefused
+from kernel.exchange.models import OrderState
+from kernel.lifecycle import PENDING, REQUESTS, Rule, reconciliation, target
+from kernel.schema.order_spec import StandardOrderStatus as S
+
+ZERO = Decimal(0)
+
+# Anomaly flags an order can carry (besides "unexpected:<Event>@<STATUS>" for pairs off the table).
+OVERFILL = "overfill"
+FILL_AFTER_CANCEL = "fill_after_cancel"
+EXTERNAL_ORDER = "external_order"
+EXCHANGE_ORDER_ID_CHANGED = "exchange_order_id_changed"
+
+
+class Order:
+    """State of one order stream, enough to decide; `order_state()` gives the seed's view of it."""
+
+    __slots__ = (
+        "account_id", "intent_id", "version", "status", "status_before_pending", "intent", "group_id",
+        "metadata", "created_at", "updated_at", "last_sync_at", "submitted", "client_order_id",
+        "exchange_order_id", "exchange_quantity", "exchange_price", "filled_quantity", "filled_notional",
+        "fees", "fills", "ack_keys", "amend_requests", "cancel_requests", "error_message", "anomalies",
+        "external",
+    )  # fmt: skip
+
+    def __init__(self, account_id: str, intent_id: str):
+        self.account_id = account_id
+        self.intent_id = intent_id
+        self.version = 0  # events applied so far; the next one is recorded at version + 1
+        self.status: S | None = None
+        self.status_before_pending: S | None = None
+        self.intent: ev.OrderSpec | None = None  # what the strategy wants now
+        self.group_id: str | None = None
+        self.metadata: dict[str, Any] = {}
+        self.created_at = 0
+        self.updated_at = 0
+        self.last_sync_at = 0  # ts_event of the latest exchange fact
+        self.submitted = False
+        self.client_order_id = ""
+        self.exchange_order_id = ""
+        self.exchange_quantity = ZERO  # what the exchange holds: sent, then amended
+        self.exchange_price: Decimal | None = None
+        self.filled_quantity = ZERO
+        self.filled_notional = ZERO
+        self.fees: dict[str, Decimal] = {}
+        self.fills: dict[str, tuple[Decimal, Decimal]] = {}  # trade_id -> (quantity, price)
+        self.ack_keys: set[tuple[str, ...]] = set()
+        self.amend_requests = 0
+        self.cancel_requests = 0
+        self.error_message: str | None = None
+        self.anomalies: list[str] = []
+        self.external = False
+
+    # ----------------------------------------------------------------- derived
+    @property
+    def exists(self) -> bool:
+        return self.version > 0
+
+    @property
+    def quantity(self) -> Decimal:
+        """The quantity fills count against: what the exchange holds once sent, else the intent's."""
+        if self.submitted and self.exchange_quantity > 0:
+            return self.exchange_quantity
+        return self.intent.quantity if self.intent else ZERO
+
+    @property
+    def remaining_quantity(self) -> Decimal:
+        if self.status in (S.CANCELED, S.EXPIRED, S.REJECTED):
+            return ZERO
+        return max(self.quantity - self.filled_quantity, ZERO)
+
+    @property
+    def average_fill_price(self) -> Decimal | None:
+        return self.filled_notional / self.filled_quantity if self.filled_quantity else None
+
+    def order_state(self) -> OrderState:
+        assert self.status is not None, "order_state() of an order that does not exist"
+        intent_matches = self.intent is None or (
+            self.intent.quantity == self.exchange_quantity and self.intent.price == self.exchange_price
+        )
+        return OrderState(
+            intent_id=self.intent_id,
+            exchange_order_id=self.exchange_order_id,
+            status=self.status,
+            reconciliation_status=reconciliation(
+                self.status, submitted=self.submitted, intent_matches_exchange=intent_matches
+            ),
+            last_sync_at=self.last_sync_at,
+            error_message=self.error_message,
+        )
+
+    # ----------------------------------------------------------------- evolve
+    def apply(self, e: ev.OrderEvent) -> None:
+        self.version += 1
+        self.updated_at = e.ts_event
+        name = type(e).__name__
+        if isinstance(e, ev.IntentPlaced):
+            self.status, self.intent = S.PENDING_NEW, e.order
+            self.group_id, self.metadata, self.created_at = e.group_id, dict(e.metadata), e.ts_event
+            return
+        if isinstance(e, ev.ExternalOrderDiscovered):
+            self.status, self.intent, self.created_at = S.NEW, e.order, e.ts_event
+            self.submitted, self.external, self.exchange_order_id = True, True, e.exchange_order_id
+            self.exchange_quantity, self.exchange_price = e.order.quantity, e.order.price
+            self.last_sync_at = e.ts_event
+            self._flag(EXTERNAL_ORDER)
+            return
+        if name not in REQUESTS:
+            self.last_sync_at = e.ts_event
+        self._record_effects(e)
+        self._move(name)
+
+    def _record_effects(self, e: ev.OrderEvent) -> None:
+        """What an event changes besides the status."""
+        if isinstance(e, ev.IntentAmended):
+            self.intent = e.order
+            self.amend_requests += 1
+        elif isinstance(e, ev.IntentCanceled):
+            self.cancel_requests += 1
+        elif isinstance(e, ev.SubmissionStarted):
+            assert self.intent is not None
+            self.submitted, self.client_order_id = True, e.client_order_id
+            self.exchange_quantity, self.exchange_price = self.intent.quantity, self.intent.price
+        elif isinstance(e, ev.SubmissionFailed):
+            self.error_message = f"submission failed: {e.error}"
+        elif isinstance(e, ev.OrderAccepted):
+            if self.exchange_order_id and self.exchange_order_id != e.exchange_order_id:
+                self._flag(EXCHANGE_ORDER_ID_CHANGED)
+            self.exchange_order_id = self.exchange_order_id or e.exchange_order_id
+        elif isinstance(e, ev.OrderRejected):
+            self.error_message = f"rejected: {e.reason}"
+            self.exchange_order_id = self.exchange_order_id or e.exchange_order_id
+        elif isinstance(e, ev.AmendAccepted):
+            self.exchange_quantity, self.exchange_price = e.quantity, e.price
+        elif isinstance(e, ev.AmendRejected):
+            self.error_message = f"amend rejected: {e.reason}"
+        elif isinstance(e, ev.CancelRejected):
+            self.error_message = f"cancel rejected: {e.reason}"
+        elif isinstance(e, ev.OrderFilled):
+            self.fills[e.trade_id] = (e.quantity, e.price)
+            self.filled_quantity += e.quantity
+            self.filled_notional += e.quantity * e.price
+            if e.fee and e.fee_asset:
+                self.fees[e.fee_asset] = self.fees.get(e.fee_asset, ZERO) + e.fee
+            if self.filled_quantity > self.quantity:
+                self._flag(OVERFILL)
+            if self.status in (S.CANCELED, S.EXPIRED):
+                self._flag(FILL_AFTER_CANCEL)
+        key = ack_key(e)
+        if key is not None:
+            self.ack_keys.add(self._scoped(key))
+
+    def _move(self, name: str) -> None:
+        assert self.status is not None
+        to = target(self.status, name)
+        if to is None:
+            self._flag(f"unexpected:{name}@{self.status}")
+            return
+        if to is Rule.SAME:
+            return
+        if to is Rule.BY_FILLS:
+            to = self._by_fills()
+        elif to is Rule.FILLED_OR_SAME:
+            to = S.FILLED if self.filled_quantity >= self.quantity else self.status
+        elif to is Rule.PREVIOUS:
+            to = self.status_before_pending or self._by_fills()
+        elif to is Rule.CANCEL_REQUESTED:
+            to = S.PENDING_CANCEL if self.submitted else S.CANCELED
+        if to in PENDING and self.status not in PENDING:
+            self.status_before_pending = self.status
+        self.status = to
+
+    def _by_fills(self) -> S:
+        if self.filled_quantity <= 0:
+            return S.NEW
+        return S.FILLED if self.filled_quantity >= self.quantity else S.PARTIALLY_FILLED
+
+    def _flag(self, anomaly: str) -> None:
+        if anomaly not in self.anomalies:
+            self.anomalies.append(anomaly)
+
+    def _scoped(self, key: tuple[str, ...]) -> tuple[str, ...]:
+        """Answers without an exec id are told apart by the request they answer."""
+        name, *rest = key
+        if rest:
+            return key
+        if name in ("AmendAccepted", "AmendRejected"):
+            return (name, f"amend#{self.amend_requests}")
+        if name == "CancelRejected":
+            return (name, f"cancel#{self.cancel_requests}")
+        return key
+
+    # ----------------------------------------------------------------- decide
+    def require_exists(self) -> None:
+        if not self.exists:
+            raise RequestRefused("intent_id", f"unknown intent {self.intent_id!r} on account {self.account_id!r}")
+
+    def decide_request(self, e: ev.OrderEvent) -> list[ev.OrderEvent]:
+        """A strategy's or the kernel's request: recorded if the table allows it, else refused."""
+        self.require_exists()
+        name = type(e).__name__
+        assert self.status is not None and name in REQUESTS
+        if isinstance(e, ev.SubmissionStarted) and self.submitted:
+            if e.client_order_id == self.client_order_id:
+                return []  # the same submission reported twice
+            raise RequestRefused("client_order_id", f"intent {self.intent_id!r} was already submitted")
+        if isinstance(e, ev.SubmissionFailed) and not self.submitted:
+            raise RequestRefused("intent_id", f"intent {self.intent_id!r} was never submitted")
+        if isinstance(e, ev.IntentAmended):
+            if e.order == self.intent:
+                return []  # nothing changes
+            self._check_amend(e.order)
+        if target(self.status, name) is None:
+            verb = {"IntentAmended": "amend", "IntentCanceled": "cancel"}.get(name, name)
+            raise RequestRefused("intent_id", f"cannot {verb} intent {self.intent_id!r}: order is {self.status}")
+        return [e]
+
+    def _check_amend(self, new: ev.OrderSpec) -> None:
+        assert self.intent is not None
+        for field in ("symbol", "side", "order_type"):
+            if getattr(new, field) != getattr(self.intent, field):
+                raise RequestRefused(f"order.{field}", "cannot change on amend; cancel and place a new intent")
+        if new.quantity < self.filled_quantity:
+            raise RequestRefused("order.quantity", f"below the filled quantity {self.filled_quantity}")
+
+    def decide_fact(self, e: ev.OrderEvent) -> list[ev.OrderEvent]:
+        """An exchange fact: recorded unless already recorded (same trade id, same ack)."""
+        self.require_exists()
+        if isinstance(e, ev.OrderFilled):
+            seen = self.fills.get(e.trade_id)
+            if seen is None:
+                return [e]
+            if seen != (e.quantity, e.price):
+                raise ConflictingFact(
+                    f"trade_id: {e.trade_id!r} was recorded as {seen[0]} @ {seen[1]}, now reported as "
+                    f"{e.quantity} @ {e.price}"
+                )
+            return []
+        key = ack_key(e)
+        assert key is not None, type(e)
+        return [] if self._scoped(key) in self.ack_keys else [e]
+
+
+def ack_key(e: ev.OrderEvent) -> tuple[str, ...] | None:
+    """Idempotency key of an exchange acknowledgement: its exec id, else what it acknowledges."""
+    name = type(e).__name__
+    exec_id = getattr(e, "exec_id", None)
+    if exec_id is None or isinstance(e, ev.OrderFilled):
+        return None
+    if exec_id:
+        return (name, exec_id)
+    if isinstance(e, ev.OrderAccepted):
+        return (name, e.exchange_order_id)
+    return (name,)
