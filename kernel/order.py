@@ -13,7 +13,7 @@ from typing import Any
 from kernel import events as ev
 from kernel.errors import ConflictingFact, RequestRefused
 from kernel.exchange.models import OrderState
-from kernel.lifecycle import PENDING, REQUESTS, Rule, reconciliation, target
+from kernel.lifecycle import LIVE, PENDING, REQUESTS, Rule, reconciliation, target
 from kernel.schema.order_spec import StandardOrderStatus as S
 
 ZERO = Decimal(0)
@@ -176,12 +176,20 @@ class Order:
         elif to is Rule.FILLED_OR_SAME:
             to = S.FILLED if self.filled_quantity >= self.quantity else self.status
         elif to is Rule.PREVIOUS:
-            to = self.status_before_pending or self._by_fills()
+            to = self._previous()
         elif to is Rule.CANCEL_REQUESTED:
             to = S.PENDING_CANCEL if self.submitted else S.CANCELED
         if to in PENDING and self.status not in PENDING:
             self.status_before_pending = self.status
         self.status = to
+
+    def _previous(self) -> S:
+        """The status before the pending cancel/replace, brought up to date with the fills the exchange
+        reported while the request was pending (they happened: the order is no longer NEW)."""
+        before = self.status_before_pending
+        if before is None or before in LIVE or self.filled_quantity > 0:
+            return self._by_fills()
+        return before
 
     def _by_fills(self) -> S:
         if self.filled_quantity <= 0:
