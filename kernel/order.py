@@ -30,7 +30,7 @@ class Order:
 
     __slots__ = (
         "account_id", "intent_id", "version", "status", "status_before_pending", "intent", "group_id",
-        "metadata", "created_at", "updated_at", "last_sync_at", "submitted", "client_order_id",
+        "metadata", "created_at", "updated_at", "last_sync_at", "submitted", "accepted", "client_order_id",
         "exchange_order_id", "exchange_quantity", "exchange_price", "filled_quantity", "filled_notional",
         "fees", "fills", "ack_keys", "amend_requests", "cancel_requests", "error_message", "anomalies",
         "external",
@@ -49,6 +49,7 @@ class Order:
         self.updated_at = 0
         self.last_sync_at = 0  # ts_event of the latest exchange fact
         self.submitted = False
+        self.accepted = False  # the exchange acknowledged the order (an accept or an amend accept)
         self.client_order_id = ""
         self.exchange_order_id = ""
         self.exchange_quantity = ZERO  # what the exchange holds: sent, then amended
@@ -140,11 +141,13 @@ class Order:
             if self.exchange_order_id and self.exchange_order_id != e.exchange_order_id:
                 self._flag(EXCHANGE_ORDER_ID_CHANGED)
             self.exchange_order_id = self.exchange_order_id or e.exchange_order_id
+            self.accepted = True
         elif isinstance(e, ev.OrderRejected):
             self.error_message = f"rejected: {e.reason}"
             self.exchange_order_id = self.exchange_order_id or e.exchange_order_id
         elif isinstance(e, ev.AmendAccepted):
             self.exchange_quantity, self.exchange_price = e.quantity, e.price
+            self.accepted = True
         elif isinstance(e, ev.AmendRejected):
             self.error_message = f"amend rejected: {e.reason}"
         elif isinstance(e, ev.CancelRejected):
@@ -184,10 +187,10 @@ class Order:
         self.status = to
 
     def _previous(self) -> S:
-        """The status before the pending cancel/replace, brought up to date with the fills the exchange
-        reported while the request was pending (they happened: the order is no longer NEW)."""
+        """The status before the pending cancel/replace, brought up to date with what the exchange
+        reported while the request was pending: a fill or an accept happened, whatever the status was."""
         before = self.status_before_pending
-        if before is None or before in LIVE or self.filled_quantity > 0:
+        if before is None or before in LIVE or self.filled_quantity > 0 or self.accepted:
             return self._by_fills()
         return before
 

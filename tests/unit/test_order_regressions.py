@@ -53,3 +53,25 @@ def test_amend_rejected_after_a_fill_during_the_pending_replace_is_partially_fil
     ledger.record_fill(ACC, "o1", trade_id="t1", quantity="4", price="100", ts_event=14)
     ledger.record_amend_rejected(ACC, "o1", reason="too late", ts_event=15)
     assert ledger.order(ACC, "o1").status is S.PARTIALLY_FILLED
+
+
+def test_cancel_rejected_after_an_accept_during_the_pending_cancel_is_new():
+    """Canceling a sent, not yet accepted order saves PENDING_NEW; the accept that arrives while the
+    cancel is pending is absorbed. When the cancel then fails, Rule.PREVIOUS went back to PENDING_NEW
+    (reconciliation SUBMITTING) although the exchange had accepted the order."""
+    ledger = _ledger()
+    _live_order(ledger, accept=False)
+    ledger.cancel_intent(ACC, "o1", ts_event=13)
+    ledger.record_accepted(ACC, "o1", exchange_order_id="E-o1", ts_event=14)
+    ledger.record_cancel_rejected(ACC, "o1", reason="busy", ts_event=15)
+    state = ledger.order_state(ACC, "o1")
+    assert state.status is S.NEW
+    assert state.reconciliation_status == "ACTIVE"
+
+
+def test_cancel_rejected_before_any_answer_goes_back_to_pending_new():
+    ledger = _ledger()
+    _live_order(ledger, accept=False)
+    ledger.cancel_intent(ACC, "o1", ts_event=13)
+    ledger.record_cancel_rejected(ACC, "o1", reason="unknown order", ts_event=14)
+    assert ledger.order(ACC, "o1").status is S.PENDING_NEW
