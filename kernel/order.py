@@ -148,6 +148,8 @@ class Order:
         elif isinstance(e, ev.AmendAccepted):
             self.exchange_quantity, self.exchange_price = e.quantity, e.price
             self.accepted = True
+            if self.filled_quantity > self.quantity:  # amended below what filled meanwhile
+                self._flag(OVERFILL)
         elif isinstance(e, ev.AmendRejected):
             self.error_message = f"amend rejected: {e.reason}"
         elif isinstance(e, ev.CancelRejected):

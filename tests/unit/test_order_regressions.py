@@ -75,3 +75,18 @@ def test_cancel_rejected_before_any_answer_goes_back_to_pending_new():
     ledger.cancel_intent(ACC, "o1", ts_event=13)
     ledger.record_cancel_rejected(ACC, "o1", reason="unknown order", ts_event=14)
     assert ledger.order(ACC, "o1").status is S.PENDING_NEW
+
+
+def test_amend_accepted_below_the_filled_quantity_is_flagged_as_overfill():
+    """'filled <= quantity unless flagged': the overfill check ran on fills only, so an amend the exchange
+    accepted below what had filled meanwhile left filled > quantity with no flag."""
+    ledger = _ledger()
+    _live_order(ledger)
+    ledger.record_fill(ACC, "o1", trade_id="t1", quantity="5", price="100", ts_event=13)
+    ledger.amend_intent(ACC, "o1", order={"symbol": SYMBOL, "side": "BUY", "order_type": "LIMIT",
+                                          "quantity": "6", "price": "100"}, ts_event=14)  # fmt: skip
+    ledger.record_fill(ACC, "o1", trade_id="t2", quantity="2", price="100", ts_event=15)
+    ledger.record_amend_accepted(ACC, "o1", quantity="6", price="100", ts_event=16)
+    order = ledger.order(ACC, "o1")
+    assert (order.filled_quantity, order.quantity, order.status) == (Decimal(7), Decimal(6), S.FILLED)
+    assert OVERFILL in order.anomalies
