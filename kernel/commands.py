@@ -9,6 +9,7 @@ events recorded: an empty tuple means the fact was already recorded (a duplicate
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Protocol
@@ -24,14 +25,30 @@ from kernel.schema.order_spec import UINT64_MAX, StandardOrder, to_decimal
 
 LEDGER_NAMESPACE = uuid.UUID("6f1c2d8e-3b4a-5c6d-8e7f-a1b2c3d4e5f6")
 EXTERNAL_INTENT_PREFIX = "ext:"
+STREAM_ID_CACHE_SIZE = 1 << 18  # uuid5 (SHA-1) per event is measurable; live orders repeat
+
+
+def order_key(account_id: str, intent_id: str) -> str:
+    """The in-process key of an order stream (a str: hashing it is cheap, unlike a UUID)."""
+    return f"order\x1f{account_id}\x1f{intent_id}"
+
+
+def account_key(account_id: str) -> str:
+    return f"account\x1f{account_id}"
+
+
+@lru_cache(maxsize=STREAM_ID_CACHE_SIZE)
+def stream_uuid(key: str) -> uuid.UUID:
+    """The stored stream id: a name-based UUID, so any process derives the same one."""
+    return uuid.uuid5(LEDGER_NAMESPACE, key)
 
 
 def order_stream_id(account_id: str, intent_id: str) -> uuid.UUID:
-    return uuid.uuid5(LEDGER_NAMESPACE, f"order\x1f{account_id}\x1f{intent_id}")
+    return stream_uuid(order_key(account_id, intent_id))
 
 
 def account_stream_id(account_id: str) -> uuid.UUID:
-    return uuid.uuid5(LEDGER_NAMESPACE, f"account\x1f{account_id}")
+    return stream_uuid(account_key(account_id))
 
 
 def external_intent_id(exchange_order_id: str) -> str:
@@ -83,7 +100,7 @@ def from_pydantic(model: type, data: Any, prefix: str = "") -> Any:
 class _Decider(Protocol):
     """What a decision runs against: the working state of a batch."""
 
-    def _order(self, account_id: str, intent_id: str) -> Order: ...
+    def _order(self, account_id: str, intent_id: str, *, expect_new: bool = False) -> Order: ...
     def _account(self, account_id: str) -> Account: ...
     def _record(self, decide: Decision) -> tuple[ev.Event, ...]: ...
     def _now(self) -> int: ...
@@ -182,7 +199,7 @@ class Commands:
 
         def decide(d: _Decider) -> list[ev.Event]:
             d._account(account_id).instrument(spec.symbol)
-            order = d._order(account_id, checked.intent_id)
+            order = d._order(account_id, checked.intent_id, expect_new=True)
             if order.exists:
                 raise RequestRefused("intent_id", f"intent {checked.intent_id!r} already exists")
             return [e]

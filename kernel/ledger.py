@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 from uuid import UUID
 
@@ -24,8 +24,16 @@ from eventsourcing.utils import Environment
 
 from kernel import events as ev
 from kernel.account import Account
-from kernel.commands import Commands, Decision, account_stream_id, order_stream_id
-from kernel.errors import LedgerError
+from kernel.commands import (
+    Commands,
+    Decision,
+    account_key,
+    account_stream_id,
+    order_key,
+    order_stream_id,
+    stream_uuid,
+)
+from kernel.errors import ConflictingFact, LedgerError, RequestRefused
 from kernel.exchange.models import OrderState
 from kernel.mapper import Envelope, MsgspecMapper
 from kernel.order import Order
@@ -52,7 +60,7 @@ class Ledger(Commands):
         self.recorder: ApplicationRecorder = self.factory.application_recorder()
         self.mapper = MsgspecMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
         self.clock = clock
-        self._cache: OrderedDict[UUID, Order | Account] = OrderedDict()
+        self._cache: OrderedDict[str, Order | Account] = OrderedDict()
 
     @classmethod
     def open(cls, store_url: str | None = None, *, clock: Clock = time.time_ns) -> Ledger:
@@ -95,23 +103,23 @@ class Ledger(Commands):
             except BaseException:
                 self._evict(batch.working)
                 raise
-            for stream, aggregate in batch.working.items():
+            for stream, aggregate in batch.settled():
                 self._remember(stream, aggregate)
             return
         self._evict(batch.working)
         raise ConcurrencyError(f"gave up after {CONFLICT_RETRIES_MAX} conflicting attempts")
 
-    def _evict(self, streams: dict[UUID, Order | Account]) -> None:
+    def _evict(self, streams: Iterable[str]) -> None:
         for stream in streams:
             self._cache.pop(stream, None)
 
-    def _remember(self, stream: UUID, aggregate: Order | Account) -> None:
+    def _remember(self, stream: str, aggregate: Order | Account) -> None:
         self._cache[stream] = aggregate
         self._cache.move_to_end(stream)
         while len(self._cache) > CACHE_SIZE_MAX:
             self._cache.popitem(last=False)
 
-    def _cached(self, stream: UUID, make: Callable[[], Aggregate]) -> Aggregate:
+    def _cached(self, stream: str, make: Callable[[], Aggregate]) -> Aggregate:
         aggregate = self._cache.get(stream)
         if aggregate is None:
             aggregate = self._load(stream, make)
@@ -120,9 +128,9 @@ class Ledger(Commands):
             self._cache.move_to_end(stream)
         return aggregate  # type: ignore[return-value]
 
-    def _load(self, stream: UUID, make: Callable[[], Aggregate]) -> Aggregate:
+    def _load(self, stream: str | UUID, make: Callable[[], Aggregate]) -> Aggregate:
         aggregate = make()
-        for stored in self.recorder.select_events(stream):
+        for stored in self.recorder.select_events(stream if isinstance(stream, UUID) else stream_uuid(stream)):
             aggregate.apply(self.mapper.decode(stored))  # type: ignore[arg-type]
         return aggregate
 
@@ -165,9 +173,13 @@ class Batch(Commands):
 
     def __init__(self, ledger: Ledger):
         self.ledger = ledger
-        self.working: dict[UUID, Order | Account] = {}
+        self.working: dict[str, Order | Account] = {}
         self.pending: list[Envelope] = []
+        self.written: set[str] = set()  # streams with pending events
+        self.unverified: set[str] = set()  # assumed-new streams not read from the store
+        self.verify = False  # read every stream from the store, assuming nothing (after a conflict)
         self._decisions: list[Decision] = []
+        self._reads: set[str] = set()  # streams the current decision looked at
 
     def __enter__(self) -> Batch:
         return self
@@ -181,20 +193,46 @@ class Batch(Commands):
     def _now(self) -> int:
         return self.ledger.clock()
 
-    def _order(self, account_id: str, intent_id: str) -> Order:
-        return self._aggregate(order_stream_id(account_id, intent_id), lambda: Order(account_id, intent_id))
+    def _order(self, account_id: str, intent_id: str, *, expect_new: bool = False) -> Order:
+        make = lambda: Order(account_id, intent_id)  # noqa: E731
+        return self._aggregate(order_key(account_id, intent_id), make, expect_new=expect_new)
 
     def _account(self, account_id: str) -> Account:
-        return self._aggregate(account_stream_id(account_id), lambda: Account(account_id))
+        return self._aggregate(account_key(account_id), lambda: Account(account_id))
 
-    def _aggregate(self, stream: UUID, make: Callable[[], Aggregate]) -> Aggregate:
+    def _aggregate(self, stream: str, make: Callable[[], Aggregate], *, expect_new: bool = False) -> Aggregate:
+        self._reads.add(stream)
         aggregate = self.working.get(stream)
         if aggregate is None:
-            aggregate = self.working[stream] = self.ledger._cached(stream, make)
+            if expect_new and not self.verify and stream not in self.ledger._cache:
+                # Optimistic: a new intent's stream is assumed empty without a read. Were it not, the
+                # insert at version 1 conflicts and the batch is decided again with `verify` on.
+                aggregate = make()
+                self.unverified.add(stream)
+            else:
+                aggregate = self.ledger._cached(stream, make)
+            self.working[stream] = aggregate
         return aggregate  # type: ignore[return-value]
 
     def _record(self, decide: Decision) -> tuple[ev.Event, ...]:
-        decided = self._apply(decide)
+        self._reads = set()
+        try:
+            decided = self._apply(decide)
+        except (RequestRefused, ConflictingFact):
+            # A refusal is never decided on cached state alone: another process may have written the
+            # stream since it was cached. Re-read what the decision looked at, and decide once more.
+            stale = {stream for stream in self._reads if stream not in self.written}
+            if self.verify or not stale:
+                raise
+            for stream in stale:
+                self.working.pop(stream, None)
+                self.unverified.discard(stream)
+            self.ledger._evict(stale)
+            self.verify = True
+            try:
+                decided = self._apply(decide)
+            finally:
+                self.verify = False
         self._decisions.append(decide)
         return decided
 
@@ -202,21 +240,27 @@ class Batch(Commands):
         decided = decide(self)
         for e in decided:
             if isinstance(e, ev.OrderEvent):
-                stream, aggregate = self._stream_of(order_stream_id(e.account_id, e.intent_id))
+                stream = order_key(e.account_id, e.intent_id)
             else:
-                stream, aggregate = self._stream_of(account_stream_id(e.account_id))
+                stream = account_key(e.account_id)
+            aggregate = self.working[stream]  # decisions load every stream they decide for
             aggregate.apply(e)  # type: ignore[arg-type]
-            self.pending.append(Envelope(stream, aggregate.version, e))
+            self.written.add(stream)
+            self.pending.append(Envelope(stream_uuid(stream), aggregate.version, e))
         return tuple(decided)
 
-    def _stream_of(self, stream: UUID) -> tuple[UUID, Order | Account]:
-        aggregate = self.working.get(stream)
-        assert aggregate is not None, "decided an event for a stream it did not load"
-        return stream, aggregate
+    def settled(self) -> Iterator[tuple[str, Order | Account]]:
+        """After a successful insert: the aggregates now known to match the store."""
+        for stream, aggregate in self.working.items():
+            if stream in self.written or stream not in self.unverified:
+                yield stream, aggregate
 
     def redecide(self) -> None:
-        """After a conflict: decide every command again on state reloaded from the store."""
+        """After a conflict: decide every command again on state read from the store."""
         self.working.clear()
         self.pending.clear()
+        self.written.clear()
+        self.unverified.clear()
+        self.verify = True
         for decide in self._decisions:
             self._apply(decide)

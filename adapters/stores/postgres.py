@@ -2,15 +2,24 @@
 refuses UPDATE, DELETE and TRUNCATE (trigger, and privileges revoked from PUBLIC).
 
 Inserts keep eventsourcing's `LOCK TABLE ... IN EXCLUSIVE MODE`, so notification ids become visible in
-id order and a reader tailing by id never skips an event.
+id order and a reader tailing by id never skips an event. Large batches are written by binary `COPY`
+inside that same locked transaction (the stock path builds a composite-type array in Python, which
+costs more than the database's own work); small ones keep the stock pipelined INSERT.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 IMMUTABLE_MESSAGE = "ledger events are immutable"
+COPY_MIN_EVENTS = 64  # below this the stock pipelined INSERT needs fewer round trips than COPY
+COPY_TYPES = ("uuid", "int8", "text", "bytea")
 
 
 class LedgerPostgresRecorder(PostgresApplicationRecorder):
@@ -39,6 +48,23 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             ).format(**names),
             SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.{table} FROM PUBLIC").format(**names),
         ]
+        self.copy_statement = SQL(
+            "COPY {schema}.{table} (originator_id, originator_version, topic, state) FROM STDIN (FORMAT BINARY)"
+        ).format(**names)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Returns notification ids only on the INSERT path; the ledger does not need them."""
+        if len(stored_events) < COPY_MIN_EVENTS:
+            return super().insert_events(stored_events, **kwargs)
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            with curs.copy(self.copy_statement) as copy:
+                copy.set_types(COPY_TYPES)
+                for s in stored_events:
+                    copy.write_row((s.originator_id, s.originator_version, s.topic, s.state))
+        return None
 
     def create_table(self) -> None:
         # eventsourcing creates its composite type before anything else, so the schema must exist first.
