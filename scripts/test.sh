@@ -9,8 +9,9 @@
 #      - else the server on 127.0.0.1:5432 (user postgres, database postgres), if it answers;
 #      - else a throwaway cluster from the local PostgreSQL binaries (initdb into a temporary
 #        directory, a free port, trust auth), stopped and removed when this script exits.
-#    LEDGER_TEST_FORCE_THROWAWAY=1 skips the first two (to test the last). With no PostgreSQL at all
-#    it says so in one line and exits 1.
+#    As root, the cluster runs as the OS user postgres (else ledgertest, created with useradd;
+#    LEDGER_TEST_PG_OS_USER names another). LEDGER_TEST_FORCE_THROWAWAY=1 skips the first two ways
+#    (to test the last). With no PostgreSQL at all it says so in one line and exits 1.
 # 3. Runs pytest with the given arguments (`--slow`: many more hypothesis examples) and exits with its
 #    code, except that "no tests collected" (pytest's 5) is a failure (1).
 set -euo pipefail
@@ -104,15 +105,18 @@ stop_throwaway() {
 }
 
 THROWAWAY_URL=""
+THROWAWAY_WHY=""
+why() { THROWAWAY_WHY="$*"; return 1; }
 start_throwaway() {  # sets THROWAWAY_URL to the admin URL of a fresh cluster; returns 1 (saying why) if it cannot
-    PG_BIN="$(find_pg_bin)" || { say "no PostgreSQL binaries (initdb, pg_ctl, postgres) found"; return 1; }
+    PG_BIN="$(find_pg_bin)" || { why "no PostgreSQL binaries (initdb, pg_ctl, postgres) found"; return 1; }
     if [ "$(id -u)" = 0 ]; then  # initdb and postgres refuse to run as root
-        if id -u postgres >/dev/null 2>&1; then
-            PG_USER=postgres
-        else
-            id -u ledgertest >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin ledgertest \
-                || { say "cannot create the OS user ledgertest to run PostgreSQL"; return 1; }
-            PG_USER=ledgertest
+        PG_USER="${LEDGER_TEST_PG_OS_USER:-}"
+        if [ -z "$PG_USER" ]; then
+            if id -u postgres >/dev/null 2>&1; then PG_USER=postgres; else PG_USER=ledgertest; fi
+        fi
+        if ! id -u "$PG_USER" >/dev/null 2>&1; then
+            useradd --system --no-create-home --shell /usr/sbin/nologin "$PG_USER" >/dev/null 2>&1 \
+                || { why "cannot create the OS user $PG_USER to run PostgreSQL"; return 1; }
         fi
     fi
     PG_TMP="$(mktemp -d "${TMPDIR:-/tmp}/ledger-pg.XXXXXX")"
@@ -122,13 +126,13 @@ start_throwaway() {  # sets THROWAWAY_URL to the admin URL of a fresh cluster; r
     port="$(free_port)"
     if ! as_pg_user "$PG_BIN/initdb" -D "$PG_TMP/data" -U postgres --auth=trust --encoding=UTF8 --locale=C \
         --no-sync >"$PG_TMP/initdb.log" 2>&1; then
-        say "initdb failed: $(tail -n 1 "$PG_TMP/initdb.log")"
+        why "initdb failed: $(tail -n 1 "$PG_TMP/initdb.log")"
         return 1
     fi
     if ! as_pg_user "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 60 \
         -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-        start >/dev/null 2>&1; then
-        say "the throwaway PostgreSQL did not start: $(tail -n 1 "$PG_TMP/server.log" 2>/dev/null)"
+        start >"$PG_TMP/pg_ctl.log" 2>&1; then
+        why "it did not start: $(cat "$PG_TMP/server.log" "$PG_TMP/pg_ctl.log" 2>/dev/null | grep -v '^ *$' | tail -n 1)"
         return 1
     fi
     THROWAWAY_URL="postgresql://postgres@127.0.0.1:$port/postgres"
@@ -147,7 +151,7 @@ else
         trap stop_throwaway EXIT
         trap 'exit 130' INT TERM
         if ! start_throwaway; then
-            die "no PostgreSQL: none answers on 127.0.0.1:${LEDGER_TEST_PG_PORT:-5432} and a throwaway cluster could not be started (set LEDGER_TEST_DATABASE_URL)"
+            die "no PostgreSQL: none answers on 127.0.0.1:${LEDGER_TEST_PG_PORT:-5432}, and no throwaway cluster: $THROWAWAY_WHY (install PostgreSQL or set LEDGER_TEST_DATABASE_URL)"
         fi
         LEDGER_TEST_DATABASE_URL="$THROWAWAY_URL"
         say "PostgreSQL: throwaway cluster at $LEDGER_TEST_DATABASE_URL"

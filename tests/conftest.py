@@ -68,7 +68,9 @@ def pg_database_url() -> Iterator[str]:
     try:
         admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
     except psycopg.Error as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        reason = " ".join(str(e).split()) or type(e).__name__
+        admin = None
+    if admin is None:  # failed outside the `except`, so that the report is this one line
         pytest.fail(f"PostgreSQL at {DATABASE_URL_ENV}={admin_url!r} is unreachable: {reason}", pytrace=False)
     dbname = f"ledger_test_{os.getpid()}_{secrets.token_hex(4)}"
     with admin:
