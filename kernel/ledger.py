@@ -9,6 +9,7 @@ writers on the same order never lose an event, and a duplicate that raced its or
 
 from __future__ import annotations
 
+import random
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -43,7 +44,8 @@ Aggregate = TypeVar("Aggregate", Order, Account)
 Clock = Callable[[], int]
 
 CACHE_SIZE_MAX = 200_000  # aggregates kept in memory; beyond it the least recently used are reloaded
-CONFLICT_RETRIES_MAX = 10
+CONFLICT_RETRIES_MAX = 20
+CONFLICT_BACKOFF_S = 0.002  # times the attempt number, times a random fraction
 READ_PAGE_SIZE = 10_000  # notifications fetched per query when reading the log
 
 
@@ -85,20 +87,28 @@ class Ledger(Commands):
 
     def _record(self, decide: Decision) -> tuple[ev.Event, ...]:
         with self.batch() as batch:
-            return batch._record(decide)
+            batch._record(decide)
+        return batch.results[0]  # as finally decided: a retry may have found the fact already recorded
 
     def _now(self) -> int:
         return self.clock()
 
     def _commit(self, batch: Batch) -> None:
-        for _ in range(CONFLICT_RETRIES_MAX):
+        for attempt in range(CONFLICT_RETRIES_MAX):
             if not batch.pending:
                 return
             try:
                 self.recorder.insert_events([self.mapper.to_stored_event(p) for p in batch.pending])
             except RecordConflictError:
                 self._evict(batch.working)
-                batch.redecide()
+                # Another writer got there first. Back off a little (jittered, so two writers racing
+                # for the same stream stop colliding), then decide again on fresh state.
+                time.sleep(random.random() * CONFLICT_BACKOFF_S * attempt)
+                try:
+                    batch.redecide()
+                except BaseException:
+                    self._evict(batch.working)  # they hold events that will not be recorded
+                    raise
                 continue
             except BaseException:
                 self._evict(batch.working)
@@ -169,7 +179,10 @@ class Ledger(Commands):
 
 
 class Batch(Commands):
-    """Commands decided now against working state, recorded together when the `with` block ends."""
+    """Commands decided now against working state, recorded together when the `with` block ends.
+
+    Each call returns what it decided to record. That is provisional until the block ends: if another
+    writer got there first, the batch is decided again and `results` holds the final answers."""
 
     def __init__(self, ledger: Ledger):
         self.ledger = ledger
@@ -179,6 +192,7 @@ class Batch(Commands):
         self.unverified: set[str] = set()  # assumed-new streams not read from the store
         self.verify = False  # read every stream from the store, assuming nothing (after a conflict)
         self._decisions: list[Decision] = []
+        self.results: list[tuple[ev.Event, ...]] = []  # per command, as last decided
         self._reads: set[str] = set()  # streams the current decision looked at
 
     def __enter__(self) -> Batch:
@@ -194,28 +208,30 @@ class Batch(Commands):
         return self.ledger.clock()
 
     def _order(self, account_id: str, intent_id: str, *, expect_new: bool = False) -> Order:
-        make = lambda: Order(account_id, intent_id)  # noqa: E731
-        return self._aggregate(order_key(account_id, intent_id), make, expect_new=expect_new)
-
-    def _account(self, account_id: str) -> Account:
-        return self._aggregate(account_key(account_id), lambda: Account(account_id))
-
-    def _aggregate(self, stream: str, make: Callable[[], Aggregate], *, expect_new: bool = False) -> Aggregate:
+        stream = order_key(account_id, intent_id)
         self._reads.add(stream)
         aggregate = self.working.get(stream)
         if aggregate is None:
             if expect_new and not self.verify and stream not in self.ledger._cache:
                 # Optimistic: a new intent's stream is assumed empty without a read. Were it not, the
                 # insert at version 1 conflicts and the batch is decided again with `verify` on.
-                aggregate = make()
+                aggregate = Order(account_id, intent_id)
                 self.unverified.add(stream)
             else:
-                aggregate = self.ledger._cached(stream, make)
+                aggregate = self.ledger._cached(stream, lambda: Order(account_id, intent_id))
             self.working[stream] = aggregate
         return aggregate  # type: ignore[return-value]
 
+    def _account(self, account_id: str) -> Account:
+        stream = account_key(account_id)
+        self._reads.add(stream)
+        aggregate = self.working.get(stream)
+        if aggregate is None:
+            aggregate = self.working[stream] = self.ledger._cached(stream, lambda: Account(account_id))
+        return aggregate  # type: ignore[return-value]
+
     def _record(self, decide: Decision) -> tuple[ev.Event, ...]:
-        self._reads = set()
+        self._reads.clear()
         try:
             decided = self._apply(decide)
         except (RequestRefused, ConflictingFact):
@@ -234,6 +250,7 @@ class Batch(Commands):
             finally:
                 self.verify = False
         self._decisions.append(decide)
+        self.results.append(decided)
         return decided
 
     def _apply(self, decide: Decision) -> tuple[ev.Event, ...]:
@@ -262,5 +279,4 @@ class Batch(Commands):
         self.written.clear()
         self.unverified.clear()
         self.verify = True
-        for decide in self._decisions:
-            self._apply(decide)
+        self.results = [self._apply(decide) for decide in self._decisions]

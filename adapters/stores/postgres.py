@@ -67,7 +67,32 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         return None
 
     def create_table(self) -> None:
-        # eventsourcing creates its composite type before anything else, so the schema must exist first.
+        """Create the schema, type, table, index and triggers, once, whatever the number of processes
+        opening the store at the same moment: they queue on an advisory lock, and the first one to get
+        it does the work. (Unserialised, concurrent CREATE OR REPLACE TRIGGER deadlocks, and concurrent
+        CREATE SCHEMA / CREATE TYPE collide on the catalogue's unique keys.)"""
+        schema, table = self.datastore.schema, self.events_table_name
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(Identifier(self.datastore.schema)))
-        super().create_table()
+            curs.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"ledger-ddl:{schema}.{table}",))
+            curs.execute(
+                "SELECT count(*) AS n FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s "
+                "AND t.tgname IN (%s, %s)",
+                (schema, table, f"{table}_immutable_rows", f"{table}_no_truncate"),
+            )
+            row = curs.fetchone()
+            if not (row and row["n"] == 2):
+                curs.execute(SQL("CREATE SCHEMA IF NOT EXISTS {0}").format(Identifier(schema)))
+                for statement in self.sql_create_statements:
+                    if "CREATE TYPE" in statement.as_string() and self._type_exists(curs):
+                        continue
+                    curs.execute(statement, prepare=False)
+        self.datastore.register_type_adapters()
+
+    def _type_exists(self, curs: Any) -> bool:
+        curs.execute(
+            "SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+            "WHERE n.nspname = %s AND t.typname = %s",
+            (self.datastore.schema, self.stored_event_type_name),
+        )
+        return curs.fetchone() is not None
