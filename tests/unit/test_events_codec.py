@@ -150,7 +150,8 @@ def test_upcasting_walks_every_version_in_turn(monkeypatch: pytest.MonkeyPatch):
 
     monkeypatch.setitem(ev.UPCASTERS, ("IntentCanceled", 1), v1_to_v2)
     monkeypatch.setitem(ev.UPCASTERS, ("IntentCanceled", 2), v2_to_v3)
-    stored = b'{"type":"IntentCanceled","ts_event":1,"ts_recorded":2,"account_id":"A","intent_id":"i","why":"risk"}'
+    stored = b'{"type":"IntentCanceled","ts_event":1,"ts_recorded":2,"account_id":"A","intent_id":"i",' \
+             b'"why":"risk"}'
     decoded = ev.decode("IntentCanceled.v1", stored)
     assert steps == ["v1->v2", "v2->v3"]
     assert decoded == cls(ts_event=1, ts_recorded=2, account_id="A", intent_id="i", reason="RISK")
@@ -186,8 +187,11 @@ class Numbers(BaseModel):
     at: Uint64 = 0
 
 
-@pytest.mark.parametrize("bad", ["NaN", "nan", "sNaN", "Infinity", "-inf", float("nan"), float("inf"),
-                                 float("-inf"), Decimal("NaN"), Decimal("Infinity"), True, "abc", [1], None])  # fmt: skip
+NOT_FINITE_NUMBERS = ["NaN", "nan", "sNaN", "Infinity", "-inf", float("nan"), float("inf"), float("-inf"),
+                      Decimal("NaN"), Decimal("Infinity"), True, "abc", [1], None]  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", NOT_FINITE_NUMBERS)
 def test_float_refuses_non_finite_and_non_numbers(bad: object):
     with pytest.raises(ValidationError):
         Numbers(value=bad)
