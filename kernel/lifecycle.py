@@ -61,6 +61,7 @@ TRANSITIONS: dict[tuple[S, str], Target] = {
     (S.CANCELED,         "OrderAccepted"):    Rule.SAME,
     (S.EXPIRED,          "OrderAccepted"):    Rule.SAME,
     (S.PENDING_NEW,      "OrderRejected"):    S.REJECTED,
+    (S.PENDING_CANCEL,   "OrderRejected"):    S.REJECTED,       # refused before the exchange saw the cancel
     (S.PENDING_NEW,      "AmendAccepted"):    Rule.BY_FILLS,    # implies accepted
     (S.NEW,              "AmendAccepted"):    Rule.BY_FILLS,
     (S.PARTIALLY_FILLED, "AmendAccepted"):    Rule.BY_FILLS,
@@ -82,6 +83,7 @@ TRANSITIONS: dict[tuple[S, str], Target] = {
     (S.FILLED,           "CancelRejected"):   Rule.SAME,        # too late: it filled meanwhile
     (S.CANCELED,         "CancelRejected"):   Rule.SAME,
     (S.EXPIRED,          "CancelRejected"):   Rule.SAME,
+    (S.REJECTED,         "CancelRejected"):   Rule.SAME,        # the cancel of an order the exchange refused
     (S.PENDING_NEW,      "OrderExpired"):     S.EXPIRED,
     (S.NEW,              "OrderExpired"):     S.EXPIRED,
     (S.PARTIALLY_FILLED, "OrderExpired"):     S.EXPIRED,

@@ -148,6 +148,7 @@ EXPECTED: dict[tuple[S, str], S] = {
     (S.CANCELED, "OrderAccepted"): S.CANCELED,
     (S.EXPIRED, "OrderAccepted"): S.EXPIRED,
     (S.PENDING_NEW, "OrderRejected"): S.REJECTED,
+    (S.PENDING_CANCEL, "OrderRejected"): S.REJECTED,
     (S.PENDING_NEW, "AmendAccepted"): S.NEW,  # BY_FILLS: nothing filled
     (S.NEW, "AmendAccepted"): S.NEW,
     (S.PARTIALLY_FILLED, "AmendAccepted"): S.PARTIALLY_FILLED,  # 4 of 10
@@ -169,6 +170,7 @@ EXPECTED: dict[tuple[S, str], S] = {
     (S.FILLED, "CancelRejected"): S.FILLED,
     (S.CANCELED, "CancelRejected"): S.CANCELED,
     (S.EXPIRED, "CancelRejected"): S.EXPIRED,
+    (S.REJECTED, "CancelRejected"): S.REJECTED,
     (S.PENDING_NEW, "OrderExpired"): S.EXPIRED,
     (S.NEW, "OrderExpired"): S.EXPIRED,
     (S.PARTIALLY_FILLED, "OrderExpired"): S.EXPIRED,

@@ -90,3 +90,17 @@ def test_amend_accepted_below_the_filled_quantity_is_flagged_as_overfill():
     order = ledger.order(ACC, "o1")
     assert (order.filled_quantity, order.quantity, order.status) == (Decimal(7), Decimal(6), S.FILLED)
     assert OVERFILL in order.anomalies
+
+
+def test_a_reject_that_crosses_a_cancel_request_rejects_the_order():
+    """Sent, then canceled before any answer: the exchange rejects the new order before it sees the cancel.
+    (PENDING_CANCEL, OrderRejected) was off the table, so the reject only raised a flag; the cancel then
+    failed ('unknown order') and the rejected order showed as PENDING_NEW / SUBMITTING for ever."""
+    ledger = _ledger()
+    _live_order(ledger, accept=False)
+    ledger.cancel_intent(ACC, "o1", ts_event=13)
+    ledger.record_rejected(ACC, "o1", reason="insufficient balance", ts_event=14)
+    ledger.record_cancel_rejected(ACC, "o1", reason="unknown order", ts_event=15)
+    state = ledger.order_state(ACC, "o1")
+    assert (state.status, state.reconciliation_status) == (S.REJECTED, "FAILED")
+    assert not [a for a in ledger.order(ACC, "o1").anomalies if a.startswith("unexpected:OrderRejected")]
