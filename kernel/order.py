@@ -150,9 +150,9 @@ class Order:
             self.accepted = True
             if self.filled_quantity > self.quantity:  # amended below what filled meanwhile
                 self._flag(OVERFILL)
-        elif isinstance(e, ev.AmendRejected):
+        elif isinstance(e, ev.AmendRejected) and self.status is not S.REJECTED:  # keep why it failed
             self.error_message = f"amend rejected: {e.reason}"
-        elif isinstance(e, ev.CancelRejected):
+        elif isinstance(e, ev.CancelRejected) and self.status is not S.REJECTED:
             self.error_message = f"cancel rejected: {e.reason}"
         elif isinstance(e, ev.OrderFilled):
             self.fills[e.trade_id] = (e.quantity, e.price)

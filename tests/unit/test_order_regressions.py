@@ -104,3 +104,15 @@ def test_a_reject_that_crosses_a_cancel_request_rejects_the_order():
     state = ledger.order_state(ACC, "o1")
     assert (state.status, state.reconciliation_status) == (S.REJECTED, "FAILED")
     assert not [a for a in ledger.order(ACC, "o1").anomalies if a.startswith("unexpected:OrderRejected")]
+
+
+def test_a_rejected_order_keeps_the_reason_it_failed():
+    """`error_message` is the FAILED order's explanation; a later cancel or amend rejection (here the answer to
+    a cancel the exchange never saw the order for) replaced 'rejected: <why>' with 'cancel rejected: ...'."""
+    ledger = _ledger()
+    _live_order(ledger, accept=False)
+    ledger.cancel_intent(ACC, "o1", ts_event=13)
+    ledger.record_rejected(ACC, "o1", reason="insufficient balance", ts_event=14)
+    ledger.record_cancel_rejected(ACC, "o1", reason="unknown order", ts_event=15)
+    ledger.record_amend_rejected(ACC, "o1", reason="unknown order", ts_event=16)
+    assert ledger.order_state(ACC, "o1").error_message == "rejected: insufficient balance"
