@@ -21,7 +21,7 @@ from kernel.account import Account
 from kernel.errors import RequestRefused
 from kernel.exchange.models import AssetMetadata, OrderIntent
 from kernel.order import Order
-from kernel.schema.order_spec import UINT64_MAX, StandardOrder, to_decimal
+from kernel.schema.order_spec import UINT64_MAX, StandardOrder, check_input_bounds, to_decimal
 
 LEDGER_NAMESPACE = uuid.UUID("6f1c2d8e-3b4a-5c6d-8e7f-a1b2c3d4e5f6")
 EXTERNAL_INTENT_PREFIX = "ext:"
@@ -59,7 +59,7 @@ def external_intent_id(exchange_order_id: str) -> str:
 # ------------------------------------------------------------------------------ input checks
 def decimal_field(name: str, value: Any, *, positive: bool = False, non_negative: bool = False) -> Decimal:
     try:
-        number = to_decimal(value)
+        number = check_input_bounds(to_decimal(value))
     except ValueError as e:
         raise RequestRefused(name, str(e)) from None
     if positive and number <= 0:

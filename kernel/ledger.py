@@ -94,6 +94,9 @@ class Ledger(Commands):
         return self.clock()
 
     def _commit(self, batch: Batch) -> None:
+        if batch.stale:
+            self._evict(batch.working)
+            batch.redecide()
         for attempt in range(CONFLICT_RETRIES_MAX):
             if not batch.pending:
                 return
@@ -191,6 +194,7 @@ class Batch(Commands):
         self.written: set[str] = set()  # streams with pending events
         self.unverified: set[str] = set()  # assumed-new streams not read from the store
         self.verify = False  # read every stream from the store, assuming nothing (after a conflict)
+        self.stale = False  # a decision failed half-applied: working state must be rebuilt before commit
         self._decisions: list[Decision] = []
         self.results: list[tuple[ev.Event, ...]] = []  # per command, as last decided
         self._reads: set[str] = set()  # streams the current decision looked at
@@ -201,7 +205,7 @@ class Batch(Commands):
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is None:
             self.ledger._commit(self)
-        elif self.pending:  # cached aggregates hold events that will not be recorded
+        elif self.pending or self.stale:  # cached aggregates hold events that will not be recorded
             self.ledger._evict(self.working)
 
     def _now(self) -> int:
@@ -255,15 +259,22 @@ class Batch(Commands):
 
     def _apply(self, decide: Decision) -> tuple[ev.Event, ...]:
         decided = decide(self)
-        for e in decided:
-            if isinstance(e, ev.OrderEvent):
-                stream = order_key(e.account_id, e.intent_id)
-            else:
-                stream = account_key(e.account_id)
-            aggregate = self.working[stream]  # decisions load every stream they decide for
-            aggregate.apply(e)  # type: ignore[arg-type]
-            self.written.add(stream)
-            self.pending.append(Envelope(stream_uuid(stream), aggregate.version, e))
+        mark = len(self.pending)
+        try:
+            for e in decided:
+                if isinstance(e, ev.OrderEvent):
+                    stream = order_key(e.account_id, e.intent_id)
+                else:
+                    stream = account_key(e.account_id)
+                aggregate = self.working[stream]  # decisions load every stream they decide for
+                aggregate.apply(e)  # type: ignore[arg-type]
+                self.written.add(stream)
+                self.pending.append(Envelope(stream_uuid(stream), aggregate.version, e))
+        except BaseException:
+            # Part of this decision reached the working state and none of it will be recorded.
+            del self.pending[mark:]
+            self.stale = True
+            raise
         return tuple(decided)
 
     def settled(self) -> Iterator[tuple[str, Order | Account]]:
@@ -279,4 +290,5 @@ class Batch(Commands):
         self.written.clear()
         self.unverified.clear()
         self.verify = True
+        self.stale = False
         self.results = [self._apply(decide) for decide in self._decisions]

@@ -24,6 +24,9 @@ from pydantic import (
 )
 
 UINT64_MAX = 2**64 - 1
+# Bounds on every decimal a caller gives the ledger (see check_input_bounds).
+DECIMAL_DIGITS_MAX = 24  # integer digits
+DECIMAL_PLACES_MAX = 24  # digits after the point
 
 
 def to_decimal(value: Any) -> Decimal:
@@ -49,6 +52,24 @@ def to_decimal(value: Any) -> Decimal:
     return number
 
 
+def check_input_bounds(number: Decimal) -> Decimal:
+    """What a caller may give the ledger: bounded, so that a product of two inputs (quantity x price)
+    stays exact in the ledger's arithmetic and nothing can overflow it. Computed values (averages,
+    ratios) are not held to this."""
+    if number and number.adjusted() >= DECIMAL_DIGITS_MAX:
+        raise ValueError(f"too large: at most {DECIMAL_DIGITS_MAX} integer digits, got {number}")
+    if number.as_tuple().exponent < -DECIMAL_PLACES_MAX:  # type: ignore[operator]
+        raise ValueError(f"more than {DECIMAL_PLACES_MAX} decimal places: {number}")
+    return number
+
+
+def to_uint64(value: Any) -> Any:
+    """Integers and digit strings; never booleans or floats (a float timestamp has lost its nanoseconds)."""
+    if isinstance(value, bool | float):
+        raise ValueError(f"must be integer nanoseconds since the epoch, not {type(value).__name__}")
+    return value
+
+
 # The seed writes `Balance.borrowed: Float = Field(default=0.0)`: validating defaults turns that float
 # into Decimal("0.0"). Inside `Float | None` the flag is meaningless and pydantic says so; silence that.
 warnings.filterwarnings("ignore", message="The 'validate_default' attribute", module="pydantic")
@@ -61,7 +82,7 @@ Float = Annotated[
 ]
 """An exact decimal (the seed's historic name for it): Decimal in Python, string in JSON."""
 
-Uint64 = Annotated[int, Field(ge=0, le=UINT64_MAX, strict=False)]
+Uint64 = Annotated[int, BeforeValidator(to_uint64), Field(ge=0, le=UINT64_MAX)]
 """Unsigned 64-bit integer; for times: nanoseconds since the Unix epoch, UTC."""
 
 

@@ -222,8 +222,6 @@ def test_a_refused_command_in_a_batch_records_none_of_the_batch():
     assert ledger.order(ACCOUNT, "a").version == 1
 
 
-@pytest.mark.xfail(strict=True, reason="the seed's Uint64 is a lax pydantic int: it takes True as 1, and a "
-                   "float with no fraction (rounded above 2^53) as a timestamp; see kernel/schema/order_spec.py")
 @pytest.mark.parametrize("created_at", [True, 1.7e18])
 def test_intent_timestamps_refuse_booleans_and_floats(created_at: object):
     ledger = memory_ledger()
@@ -240,9 +238,6 @@ def test_a_fill_too_large_for_the_ledger_is_refused_naming_the_field():
         ledger.record_fill(ACCOUNT, "o", trade_id="t1", quantity="9e999999", price="9e999999", ts_event=TS)
 
 
-@pytest.mark.xfail(strict=True, reason="kernel/ledger.py Batch.__exit__ evicts the working aggregates only "
-                   "when events are pending: an error raised by Order.apply leaves the cached order holding a "
-                   "fill that was never recorded, so the retry is answered 'already recorded': the fact is lost")
 def test_a_fact_whose_recording_failed_is_recorded_when_delivered_again(monkeypatch: pytest.MonkeyPatch):
     from kernel.order import Order
 
