@@ -229,8 +229,6 @@ def test_intent_timestamps_refuse_booleans_and_floats(created_at: object):
         ledger.place_intent(ACCOUNT, {**intent(), "created_at": created_at})
 
 
-@pytest.mark.xfail(strict=True, raises=decimal.Overflow, reason="inputs are checked for finiteness but not "
-                   "magnitude: quantity x price overflows the decimal context inside Order.apply")  # fmt: skip
 def test_a_fill_too_large_for_the_ledger_is_refused_naming_the_field():
     ledger = memory_ledger()
     ledger.place_intent(ACCOUNT, intent("o"))
