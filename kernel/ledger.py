@@ -9,6 +9,7 @@ writers on the same order never lose an event, and a duplicate that raced its or
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 from collections import OrderedDict
@@ -200,13 +201,22 @@ class Batch(Commands):
         self._reads: set[str] = set()  # streams the current decision looked at
 
     def __enter__(self) -> Batch:
+        # A batch allocates a few tracked objects per command and frees them all at commit; letting the
+        # cyclic collector run meanwhile means full passes over every cached aggregate (measured: about
+        # half the batch time). A batch is bounded, so pause the collector for its lifetime.
+        self._gc_was_enabled = gc.isenabled()
+        gc.disable()
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.ledger._commit(self)
-        elif self.pending or self.stale:  # cached aggregates hold events that will not be recorded
-            self.ledger._evict(self.working)
+        try:
+            if exc_type is None:
+                self.ledger._commit(self)
+            elif self.pending or self.stale:  # cached aggregates hold events that will not be recorded
+                self.ledger._evict(self.working)
+        finally:
+            if self._gc_was_enabled:
+                gc.enable()
 
     def _now(self) -> int:
         return self.ledger.clock()

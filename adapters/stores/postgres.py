@@ -4,7 +4,7 @@ refuses UPDATE, DELETE and TRUNCATE (trigger, and privileges revoked from PUBLIC
 Inserts keep eventsourcing's `LOCK TABLE ... IN EXCLUSIVE MODE`, so notification ids become visible in
 id order and a reader tailing by id never skips an event. Large batches are written by binary `COPY`
 inside that same locked transaction (the stock path builds a composite-type array in Python, which
-costs more than the database's own work); small ones keep the stock pipelined INSERT.
+costs more than the database's own work); small ones go in one pipelined round trip.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 IMMUTABLE_MESSAGE = "ledger events are immutable"
-COPY_MIN_EVENTS = 64  # below this the stock pipelined INSERT needs fewer round trips than COPY
+COPY_MIN_EVENTS = 64  # below this a pipelined INSERT needs fewer round trips than COPY
 COPY_TYPES = ("uuid", "int8", "text", "bytea")
 
 
@@ -48,22 +48,39 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             ).format(**names),
             SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.{table} FROM PUBLIC").format(**names),
         ]
+        self.small_insert_prelude = [*self.lock_table_statements, SQL("NOTIFY {0}").format(
+            Identifier(self.channel_name))]
+        self.insert_row_statement = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "VALUES (%s, %s, %s, %s)"
+        ).format(**names)
         self.copy_statement = SQL(
             "COPY {schema}.{table} (originator_id, originator_version, topic, state) FROM STDIN (FORMAT BINARY)"
         ).format(**names)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """Returns notification ids only on the INSERT path; the ledger does not need them."""
-        if len(stored_events) < COPY_MIN_EVENTS:
-            return super().insert_events(stored_events, **kwargs)
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            self._lock_table(curs)
-            self._notify_channel(curs)
-            with curs.copy(self.copy_statement) as copy:
-                copy.set_types(COPY_TYPES)
-                for s in stored_events:
-                    copy.write_row((s.originator_id, s.originator_version, s.topic, s.state))
+        """Append in one transaction under the table lock. Returns no notification ids: the ledger reads
+        positions from the log, and COPY cannot return them."""
+        if not stored_events:
+            return None
+        rows = [(s.originator_id, s.originator_version, s.topic, s.state) for s in stored_events]
+        with self.datastore.get_connection() as conn:
+            if len(rows) < COPY_MIN_EVENTS:
+                # One round trip: BEGIN, lock, NOTIFY, INSERT, COMMIT pipelined, synced once at the end.
+                # A duplicate (stream, version) surfaces as the IntegrityError of that sync.
+                with conn.pipeline(), conn.transaction(), conn.cursor() as curs:
+                    for statement in self.small_insert_prelude:
+                        curs.execute(statement, prepare=True)
+                    curs.executemany(self.insert_row_statement, rows)
+            else:
+                with conn.transaction(), conn.cursor() as curs:
+                    self._lock_table(curs)
+                    self._notify_channel(curs)
+                    with curs.copy(self.copy_statement) as copy:
+                        copy.set_types(COPY_TYPES)
+                        for row in rows:
+                            copy.write_row(row)
         return None
 
     def create_table(self) -> None:
