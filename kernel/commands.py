@@ -97,6 +97,18 @@ def from_pydantic(model: type, data: Any, prefix: str = "") -> Any:
         raise RequestRefused(prefix + loc if loc else prefix.rstrip(".") or "input", msg) from None
 
 
+def order_spec(order: StandardOrder) -> ev.OrderSpec:
+    """The stored form of an order, its numbers held to the same input bounds as the fills against it."""
+    for name in ("quantity", "price", "stop_price"):
+        value = getattr(order, name)
+        if value is not None:
+            try:
+                check_input_bounds(value)
+            except ValueError as e:
+                raise RequestRefused(f"order.{name}", str(e)) from None
+    return ev.OrderSpec.from_standard(order)
+
+
 class _Decider(Protocol):
     """What a decision runs against: the working state of a batch."""
 
@@ -191,7 +203,7 @@ class Commands:
     def place_intent(self: _Decider, account_id: str, intent: OrderIntent | Mapping[str, Any]):
         checked: OrderIntent = from_pydantic(OrderIntent, intent)
         text_field("intent_id", checked.intent_id)
-        spec = ev.OrderSpec.from_standard(checked.order)
+        spec = order_spec(checked.order)
         e = ev.IntentPlaced(
             account_id=account_id, intent_id=checked.intent_id, order=spec, group_id=checked.group_id,
             metadata=checked.metadata, ts_event=checked.created_at, ts_recorded=self._now(),
@@ -208,7 +220,7 @@ class Commands:
 
     def amend_intent(self: _Decider, account_id: str, intent_id: str, *, order: StandardOrder | Mapping,
                      ts_event: int):  # fmt: skip
-        spec = ev.OrderSpec.from_standard(from_pydantic(StandardOrder, order, "order."))
+        spec = order_spec(from_pydantic(StandardOrder, order, "order."))
         return _request(self, ev.IntentAmended, account_id, intent_id, ts_event, order=spec)
 
     def cancel_intent(self: _Decider, account_id: str, intent_id: str, *, ts_event: int, reason: str = ""):
@@ -280,7 +292,7 @@ class Commands:
             if not exchange_order_id:
                 raise RequestRefused("exchange_order_id", "required for a fill of an order no intent created")
             intent_id = external_intent_id(exchange_order_id)
-        spec = None if order is None else ev.OrderSpec.from_standard(from_pydantic(StandardOrder, order, "order."))
+        spec = None if order is None else order_spec(from_pydantic(StandardOrder, order, "order."))
         ts = ns_field("ts_event", ts_event)
         now = self._now()
         fill = ev.OrderFilled(account_id=account_id, intent_id=intent_id, ts_event=ts, ts_recorded=now, **fields)

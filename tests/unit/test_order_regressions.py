@@ -6,8 +6,12 @@ Each test names the bug it pins; each failed before its fix.
 from __future__ import annotations
 
 import itertools
+import re
 from decimal import Decimal
 
+import pytest
+
+from kernel.errors import RequestRefused
 from kernel.ledger import Ledger
 from kernel.order import OVERFILL
 from kernel.schema.order_spec import StandardOrderStatus as S
@@ -116,3 +120,25 @@ def test_a_rejected_order_keeps_the_reason_it_failed():
     ledger.record_cancel_rejected(ACC, "o1", reason="unknown order", ts_event=15)
     ledger.record_amend_rejected(ACC, "o1", reason="unknown order", ts_event=16)
     assert ledger.order_state(ACC, "o1").error_message == "rejected: insufficient balance"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"quantity": "1e30"}, "order.quantity"), ({"quantity": "0." + "0" * 29 + "1"}, "order.quantity"),
+     ({"price": "1e25"}, "order.price"), ({"order_type": "STOP_LIMIT", "stop_price": "1e-25"}, "order.stop_price")],
+)  # fmt: skip
+def test_intent_numbers_are_held_to_the_input_bounds_of_fills(change: dict, field: str):
+    """Fills are refused beyond 24 integer digits or 24 decimal places, but intents were not: an intent for
+    0.000...0001 (30 places) was recorded although no fill could ever complete it."""
+    ledger = _ledger()
+    order = {"symbol": SYMBOL, "side": "BUY", "order_type": "LIMIT", "quantity": "10", "price": "100", **change}
+    head = ledger.head()
+    with pytest.raises(RequestRefused, match=rf"^{re.escape(field)}: "):
+        ledger.place_intent(ACC, {"intent_id": "big", "order": order, "created_at": 10, "updated_at": 10})
+    _live_order(ledger)
+    with pytest.raises(RequestRefused, match=rf"^{re.escape(field)}: "):
+        ledger.amend_intent(ACC, "o1", order=order, ts_event=13)
+    with pytest.raises(RequestRefused, match=rf"^{re.escape(field)}: "):
+        ledger.record_fill(ACC, None, trade_id="x1", quantity="1", price="100", exchange_order_id="X1", order=order,
+                           ts_event=14)  # fmt: skip
+    assert ledger.head() == head + 3  # the live order's place, submit and accept only
