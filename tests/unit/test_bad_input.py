@@ -73,6 +73,7 @@ def amend(intent_id: str = "live", **change: Any) -> Callable[[Ledger], object]:
 
 NON_FINITE = ["NaN", "nan", "-NaN", "sNaN", "Infinity", "-Infinity", "inf", float("nan"), float("inf"),
               Decimal("NaN"), Decimal("-Infinity")]  # fmt: skip
+OUT_OF_BOUNDS = ["1e24", "9e999999", "1" * 25, "0." + "0" * 24 + "1", "1e-25", "1E-999999"]
 BAD_TS = [-1, UINT64_MAX + 1, 1.5, 1e18, True, "1000", None]
 
 CASES: list[tuple[str, Callable[[Ledger], object], str]] = [
@@ -160,6 +161,12 @@ CASES += [(f"non-finite price {v!r}", place(price=v), "order.price") for v in NO
 CASES += [(f"non-finite fill quantity {v!r}", fill(quantity=v), "quantity") for v in NON_FINITE]
 CASES += [(f"non-finite fill price {v!r}", fill(price=v), "price") for v in NON_FINITE]
 CASES += [(f"non-finite fee {v!r}", fill(fee=v, fee_asset="USDT"), "fee") for v in NON_FINITE]
+CASES += [(f"out-of-bounds quantity {v}", place(quantity=v), "order.quantity") for v in OUT_OF_BOUNDS]
+CASES += [(f"out-of-bounds price {v}", place(price=v), "order.price") for v in OUT_OF_BOUNDS]
+CASES += [(f"out-of-bounds fill quantity {v}", fill(quantity=v), "quantity") for v in OUT_OF_BOUNDS]
+CASES += [(f"out-of-bounds fill price {v}", fill(price=v), "price") for v in OUT_OF_BOUNDS]
+CASES += [(f"out-of-bounds fee {v}", fill(fee=v, fee_asset="USDT"), "fee") for v in OUT_OF_BOUNDS]
+CASES += [(f"out-of-bounds adjustment {v}", adjust(amount=v), "amount") for v in OUT_OF_BOUNDS]
 CASES += [(f"ts_event {v!r} on a fill", fill(ts_event=v), "ts_event") for v in BAD_TS]
 CASES += [(f"ts_event {v!r} on a cancel", op("cancel_intent", ACCOUNT, "live", ts_event=v), "ts_event")
           for v in BAD_TS]  # fmt: skip
@@ -221,7 +228,7 @@ def test_a_refused_command_in_a_batch_records_none_of_the_batch():
     assert ledger.order(ACCOUNT, "a").version == 1
 
 
-@pytest.mark.parametrize("created_at", [True, 1.7e18])
+@pytest.mark.parametrize("created_at", [True, False, 1.7e18, 1000.0])
 def test_intent_timestamps_refuse_booleans_and_floats(created_at: object):
     ledger = memory_ledger()
     with pytest.raises(RequestRefused, match=r"^created_at: "):
@@ -251,3 +258,13 @@ def test_a_fact_whose_recording_failed_is_recorded_when_delivered_again(monkeypa
     with pytest.raises(ArithmeticError):
         ledger.record_fill(ACCOUNT, "o", trade_id="t1", quantity="1", price="100", ts_event=TS)
     assert len(ledger.record_fill(ACCOUNT, "o", trade_id="t1", quantity="1", price="100", ts_event=TS)) == 1
+
+
+def test_numbers_at_the_bounds_are_recorded_exactly():
+    largest, finest = Decimal("9" * 24 + "." + "9" * 24), Decimal("0." + "0" * 23 + "1")
+    ledger = memory_ledger()
+    ledger.place_intent(ACCOUNT, intent("o", quantity=str(largest), price=str(largest)))
+    (filled,) = ledger.record_fill(ACCOUNT, "o", trade_id="t1", quantity=finest, price=largest, ts_event=TS)
+    assert (filled.quantity, filled.price) == (finest, largest)
+    order = ledger.order(ACCOUNT, "o")
+    assert order.filled_notional == finest * largest and order.remaining_quantity == largest - finest

@@ -253,6 +253,13 @@ def test_uint64_refuses_out_of_range_and_fractions(bad: object):
         AssetMetadata(asset_id="X", symbol="X", asset_type="FUTURE", name="x", expiry_timestamp=bad)
 
 
+@pytest.mark.parametrize("bad", [True, False, 1.0, 1.7e18])
+def test_uint64_refuses_booleans_and_floats(bad: object):
+    """A float timestamp has lost its nanoseconds (floats near 1.7e18 are 256 ns apart); a boolean is no time."""
+    with pytest.raises(ValidationError):
+        Numbers(value=1, at=bad)
+
+
 def test_uint64_times_survive_the_event_codec():
     e = ev.CancelAccepted(ts_event=UINT64_MAX, ts_recorded=0, account_id="A", intent_id="i")
     assert ev.decode(ev.topic_of(e), ev.encode(e)).ts_event == UINT64_MAX
