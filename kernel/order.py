@@ -7,16 +7,22 @@ Requests that break a rule raise `RequestRefused` and record nothing.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from typing import Any
 
 from kernel import events as ev
 from kernel.errors import ConflictingFact, RequestRefused
 from kernel.exchange.models import OrderState
 from kernel.lifecycle import LIVE, PENDING, REQUESTS, Rule, reconciliation, target
+from kernel.schema.order_spec import DECIMAL_DIGITS_MAX, DECIMAL_PLACES_MAX
 from kernel.schema.order_spec import StandardOrderStatus as S
 
 ZERO = Decimal(0)
+# The order's arithmetic, whatever the caller's thread context: sums and products of bounded inputs
+# (quantity x price of two 48-digit numbers) are exact in it; the average fill price is rounded once.
+ARITHMETIC = Context(prec=2 * (DECIMAL_DIGITS_MAX + DECIMAL_PLACES_MAX) + 4, rounding=ROUND_HALF_EVEN,
+                     traps=[InvalidOperation, DivisionByZero, Overflow])  # fmt: skip
+QUOTIENT = Context(prec=28, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
 
 # Anomaly flags an order can carry (besides "unexpected:<Event>@<STATUS>" for pairs off the table).
 OVERFILL = "overfill"
@@ -81,11 +87,11 @@ class Order:
     def remaining_quantity(self) -> Decimal:
         if self.status in (S.CANCELED, S.EXPIRED, S.REJECTED):
             return ZERO
-        return max(self.quantity - self.filled_quantity, ZERO)
+        return max(ARITHMETIC.subtract(self.quantity, self.filled_quantity), ZERO)
 
     @property
     def average_fill_price(self) -> Decimal | None:
-        return self.filled_notional / self.filled_quantity if self.filled_quantity else None
+        return QUOTIENT.divide(self.filled_notional, self.filled_quantity) if self.filled_quantity else None
 
     def order_state(self) -> OrderState:
         assert self.status is not None, "order_state() of an order that does not exist"
@@ -156,10 +162,10 @@ class Order:
             self.error_message = f"cancel rejected: {e.reason}"
         elif isinstance(e, ev.OrderFilled):
             self.fills[e.trade_id] = (e.quantity, e.price)
-            self.filled_quantity += e.quantity
-            self.filled_notional += e.quantity * e.price
+            self.filled_quantity = ARITHMETIC.add(self.filled_quantity, e.quantity)
+            self.filled_notional = ARITHMETIC.add(self.filled_notional, ARITHMETIC.multiply(e.quantity, e.price))
             if e.fee and e.fee_asset:
-                self.fees[e.fee_asset] = self.fees.get(e.fee_asset, ZERO) + e.fee
+                self.fees[e.fee_asset] = ARITHMETIC.add(self.fees.get(e.fee_asset, ZERO), e.fee)
             if self.filled_quantity > self.quantity:
                 self._flag(OVERFILL)
             if self.status in (S.CANCELED, S.EXPIRED):

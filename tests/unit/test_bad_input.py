@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -267,4 +268,6 @@ def test_numbers_at_the_bounds_are_recorded_exactly():
     (filled,) = ledger.record_fill(ACCOUNT, "o", trade_id="t1", quantity=finest, price=largest, ts_event=TS)
     assert (filled.quantity, filled.price) == (finest, largest)
     order = ledger.order(ACCOUNT, "o")
-    assert order.filled_notional == finest * largest and order.remaining_quantity == largest - finest
+    exact = decimal.Context(prec=200)
+    assert order.filled_notional == exact.multiply(finest, largest)
+    assert order.remaining_quantity == exact.subtract(largest, finest)

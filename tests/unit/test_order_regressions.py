@@ -5,6 +5,7 @@ Each test names the bug it pins; each failed before its fix.
 
 from __future__ import annotations
 
+import decimal
 import itertools
 import re
 from decimal import Decimal
@@ -142,3 +143,28 @@ def test_intent_numbers_are_held_to_the_input_bounds_of_fills(change: dict, fiel
         ledger.record_fill(ACC, None, trade_id="x1", quantity="1", price="100", exchange_order_id="X1", order=order,
                            ts_event=14)  # fmt: skip
     assert ledger.head() == head + 3  # the live order's place, submit and accept only
+
+
+def test_fills_sum_exactly_at_the_input_bounds():
+    """The order's sums followed the thread's decimal context (28 digits by default), so fills of bounded inputs
+    (up to 24 + 24 digits) were rounded: 100000 + 0.000000000000000000000001 did not fill 100000.000...001."""
+    ledger = _ledger()
+    _live_order(ledger, quantity="100000." + "0" * 23 + "1")
+    ledger.record_fill(ACC, "o1", trade_id="t1", quantity="100000", price="100", ts_event=13)
+    ledger.record_fill(ACC, "o1", trade_id="t2", quantity="0." + "0" * 23 + "1", price="100", ts_event=14)
+    order = ledger.order(ACC, "o1")
+    assert order.status is S.FILLED and order.remaining_quantity == 0 and OVERFILL not in order.anomalies
+
+
+def test_order_arithmetic_does_not_depend_on_the_callers_decimal_context():
+    largest, finest = "9" * 24, "0." + "0" * 23 + "1"
+    with decimal.localcontext(decimal.Context(prec=5)):
+        ledger = _ledger()
+        _live_order(ledger, quantity="1.234567")
+        ledger.record_fill(ACC, "o1", trade_id="t1", quantity="1", price=largest, ts_event=13)
+        ledger.record_fill(ACC, "o1", trade_id="t2", quantity="0.234567", price=finest, ts_event=14)
+        order = ledger.order(ACC, "o1")
+        assert (order.status, order.filled_quantity) == (S.FILLED, Decimal("1.234567"))
+        notional = order.filled_notional
+    wide = decimal.Context(prec=200)
+    assert notional == wide.add(Decimal(largest), wide.multiply(Decimal("0.234567"), Decimal(finest)))
