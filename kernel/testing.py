@@ -26,7 +26,7 @@ import itertools
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from typing import Any
 
 from hypothesis import strategies as st
@@ -36,7 +36,7 @@ from kernel.errors import RequestRefused
 from kernel.exchange.models import AssetMetadata, OrderIntent
 from kernel.ledger import Ledger
 from kernel.lifecycle import TRANSITIONS, Rule
-from kernel.order import EXCHANGE_ORDER_ID_CHANGED, EXTERNAL_ORDER, FILL_AFTER_CANCEL, OVERFILL, Order
+from kernel.order import ARITHMETIC, EXCHANGE_ORDER_ID_CHANGED, EXTERNAL_ORDER, FILL_AFTER_CANCEL, OVERFILL, Order
 from kernel.schema.order_spec import (
     PRICED_TYPES,
     STOP_TYPES,
@@ -360,9 +360,11 @@ def invariants(order: Order) -> list[str]:
     problems = []
     fills = order.fills.values()
     quantity, filled = order.quantity, order.filled_quantity
-    if filled != sum((q for q, _ in fills), Decimal(0)):
+    with localcontext(ARITHMETIC):  # exact for the ledger's inputs, whatever the caller's context
+        fills_sum, notional = sum((q for q, _ in fills), Decimal(0)), sum((q * p for q, p in fills), Decimal(0))
+    if filled != fills_sum:
         problems.append(f"filled_quantity {filled} != sum of distinct fills {[q for q, _ in fills]}")
-    if order.filled_notional != sum((q * p for q, p in fills), Decimal(0)):
+    if order.filled_notional != notional:
         problems.append(f"filled_notional {order.filled_notional} != sum of quantity x price of the fills")
     expected_remaining = Decimal(0) if order.status in _CLOSED else max(quantity - filled, Decimal(0))
     if order.remaining_quantity != expected_remaining:

@@ -370,3 +370,13 @@ def test_order_intents_are_accepted_by_the_ledger(intent):
     ledger = memory_ledger()
     (placed,) = ledger.place_intent(ACCOUNT, intent)
     assert placed.intent_id == intent.intent_id and placed.ts_event == intent.created_at
+
+
+def test_invariants_are_exact_for_numbers_at_the_input_bounds():
+    ledger = memory_ledger()
+    quantity = Decimal("9" * 24 + "." + "9" * 24)
+    ledger.place_intent(ACCOUNT, {"intent_id": "o", "order": limit(quantity, quantity), "created_at": 1, "updated_at": 1})
+    ledger.record_fill(ACCOUNT, "o", trade_id="t1", quantity="0." + "9" * 24, price=quantity, ts_event=2)
+    ledger.record_fill(ACCOUNT, "o", trade_id="t2", quantity="9" * 24, price=quantity, ts_event=3)
+    order = ledger.order(ACCOUNT, "o")
+    assert order.status is S.FILLED and invariants(order) == []
