@@ -1,0 +1,72 @@
+"""The projections' arithmetic: one decimal context for sums and products, one for quotients, and the
+canonical text of a decimal.
+
+Python's `Decimal` follows the *thread's* context (28 digits unless someone changed it), so the same
+fold could give different digits in two processes. Every fold here runs under `ARITHMETIC` instead
+(`exact` wraps the public entry points), and every division goes through `div`:
+
+- `ARITHMETIC`: 60 significant digits, ROUND_HALF_EVEN. Sums and products of the ledger's inputs are
+  exact in it (a quantity x price of two 30-digit values fits); nothing realistic is ever rounded.
+- `QUOTIENT`: 28 significant digits, ROUND_HALF_EVEN, for every quotient (average entry price, inverse
+  PnL, a fee split pro rata, margin ÷ leverage, margin level, average fill price). A quotient is rounded
+  once, to 28 significant digits, and is then an ordinary exact decimal in later sums and products.
+
+Both trap InvalidOperation, DivisionByZero and Overflow: a fold never silently produces NaN or Infinity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import (
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+ARITHMETIC_DIGITS = 60
+QUOTIENT_DIGITS = 28
+_EXPONENT_LIMIT = 999_999
+_TRAPS = [InvalidOperation, DivisionByZero, Overflow]
+
+ARITHMETIC = Context(prec=ARITHMETIC_DIGITS, rounding=ROUND_HALF_EVEN, Emin=-_EXPONENT_LIMIT,
+                     Emax=_EXPONENT_LIMIT, traps=_TRAPS)  # fmt: skip
+QUOTIENT = Context(prec=QUOTIENT_DIGITS, rounding=ROUND_HALF_EVEN, Emin=-_EXPONENT_LIMIT, Emax=_EXPONENT_LIMIT,
+                   traps=_TRAPS)  # fmt: skip
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def div(numerator: Decimal, denominator: Decimal) -> Decimal:
+    """numerator ÷ denominator, rounded once to `QUOTIENT_DIGITS` significant digits, half-even."""
+    return QUOTIENT.divide(numerator, denominator)
+
+
+def exact(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run `fn` under the `ARITHMETIC` context, whatever the caller's thread context is."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with localcontext(ARITHMETIC):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def canonical_decimal(number: Decimal) -> str:
+    """The one text of a decimal value: plain notation (no exponent), no trailing zeros after the point,
+    no point when whole, and zero without a sign. So `1.0`, `1.00` and `1` all read `"1"`, `-0.000` reads
+    `"0"` and `1E+3` reads `"1000"`. Context-free: formatting with "f" and no precision never rounds."""
+    text = format(number, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
