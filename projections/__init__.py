@@ -1,0 +1,67 @@
+"""Projections: pure, deterministic folds from the ledger's events to the books, and their state hash.
+
+Imports `kernel` only. Everything here is a function of the events folded, in the order folded: no clock,
+no randomness, no float arithmetic, no unordered iteration reaching an output.
+
+The API
+-------
+
+    from projections import Books, state_hash
+
+    books = Books()
+    for notification_id, event in ledger.read():       # any paging: the result does not depend on it
+        books.apply(event)                              # or books.apply_all(events); Books.of(events)
+    books.account_state("acc")                          # -> AccountState | None (the seed model)
+    state_hash(books)                                   # -> 64 hex chars
+
+`Books` (projections.state) -- the whole projection state; one fold step, `apply(event)`:
+  - `apply(event) -> None`, `apply_all(events) -> Books`, `Books.of(events) -> Books`; raise
+    `ProjectionError` (and change nothing) for an event the kernel would never have recorded (an order
+    event before its order was placed; an order on a symbol its account never registered).
+  - reads, every list sorted by its key:
+    `order_view(account_id, intent_id) -> OrderView | None`, `order_views(account_id=None, *, open_only=False)`;
+    `position(account_id, symbol) -> Position | None`, `positions(account_id=None, *, open_only=False)`;
+    `balance(account_id, asset_id) -> Balance | None`, `balances(account_id) -> list[Balance]`;
+    `locked(account_id) -> {asset_id: Decimal}`;
+    `account_state(account_id) -> AccountState | None` (opened accounts only), `account_states()`;
+    keys: `account_ids()`, `order_keys(...)`, `position_keys(...)`, `balance_keys(...)`.
+  - `take_changes() -> Changes`: the (sorted) keys of orders, positions, balances and accounts touched
+    since the last call -- what a read table rewrites after a batch.
+  - `events_applied`: how many events were folded (the replay layer tracks notification ids itself).
+  - the raw state, for snapshots and read tables: `orders` ((account, intent) -> kernel `Order`),
+    `open_orders` (account -> intent -> Order, non-terminal only), `accounts` (account -> `AccountBook`),
+    `position_books` ((account, symbol) -> `PositionBook`), `balance_books` ((account, asset) ->
+    `BalanceBook`). `copy.deepcopy(books)` / `pickle` make a snapshot that folds on identically.
+`OrderView` (projections.orders) -- the seed `OrderState` plus the intent, quantity, price, filled
+  quantity, average fill price, remaining quantity, fees by asset, anomaly flags.
+`state_hash(books) -> str`, `state_document(books) -> dict`, `encode_state(books) -> bytes`
+  (projections.hashing) -- SHA-256 over a canonical JSON document of the whole state.
+
+Where the semantics are written down
+------------------------------------
+- positions: `projections.positions` (netting, average entry, linear/inverse PnL, flips, fees pro rata,
+  realized per life, unrealized, margin, liquidation estimate; derivatives only -- spot fills move
+  balances);
+- balances and `locked`: `projections.balances`;
+- `AccountState` and the margin figures: `projections.accounts`;
+- the decimal contexts (60 digits for sums and products, 28 for quotients, half-even) and the canonical
+  decimal text: `projections.numbers`;
+- the hashed document: `projections.hashing`.
+
+Memory is bounded by accounts, instruments, positions and balance rows, plus every order seen (see
+`projections.state` for how a later version can evict terminal orders: nothing but the order views and
+the hash reads them).
+"""
+
+from projections.accounts import AccountBook
+from projections.balances import BalanceBook
+from projections.hashing import HASH_VERSION, encode_state, state_document, state_hash
+from projections.numbers import ARITHMETIC, QUOTIENT, canonical_decimal
+from projections.orders import OrderView
+from projections.positions import PositionBook
+from projections.state import Books, Changes, ProjectionError
+
+__all__ = [
+    "ARITHMETIC", "HASH_VERSION", "QUOTIENT", "AccountBook", "BalanceBook", "Books", "Changes", "OrderView",
+    "PositionBook", "ProjectionError", "canonical_decimal", "encode_state", "state_document", "state_hash",
+]  # fmt: skip

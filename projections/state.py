@@ -1,0 +1,309 @@
+"""The books: the whole projection state, and `Books.apply`, the one fold step every projection shares.
+
+`Books.apply(event)` is pure: it reads only the event and the books (no clock, no randomness, no float),
+runs under the `numbers.ARITHMETIC` decimal context whatever the caller's is, and every list the read
+methods return is sorted by key. Folding the same events gives the same books, however they are chunked.
+
+What it holds (all keyed, all plain dicts; `open_orders` is the only index):
+- `orders`: (account_id, intent_id) -> `kernel.order.Order`, folded by the kernel's own `Order.apply`;
+- `open_orders`: account_id -> intent_id -> the account's orders not FILLED/CANCELED/REJECTED/EXPIRED;
+  what `locked` is computed from, so its cost follows the open orders, not the history;
+- `accounts`: account_id -> `AccountBook` (instruments, marks, leverage, cumulative realized PnL);
+- `position_books`: (account_id, symbol) -> `PositionBook`, derivatives only;
+- `balance_books`: (account_id, asset_id) -> `BalanceBook`;
+- `reserved`: (account_id, intent_id) -> (asset, amount) each open order reserved when last folded, kept
+  current by order events, `LeverageSet` and `AssetRegistered`; it says which balance a fact touched.
+  `locked()` itself is computed afresh from `open_orders`.
+
+Memory: every order ever seen stays in `orders` in this version (the state hash covers them, and a fill
+after a cancel needs the order's symbol and side). Nothing else reads a terminal order, so a later
+version may evict terminal orders from `orders` (keeping a compact (symbol, side) tombstone for late
+fills, or reloading the stream) without changing any position, balance or account figure; the hash
+encoding would then change, which is why it carries a version (`hashing.HASH_VERSION`).
+
+Preconditions the kernel guarantees for a log it wrote, checked here and reported as `ProjectionError`
+(never skipped silently): an order stream starts with `IntentPlaced` or `ExternalOrderDiscovered`, and
+its symbol is registered on its account before the order is placed.
+
+Snapshots: `Books` is plain Python objects; `copy.deepcopy` and `pickle` give an independent copy that
+folds on to the same state as the original.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from kernel import events as ev
+from kernel.exchange.models import AccountState, Balance, Position
+from kernel.lifecycle import TERMINAL
+from kernel.order import Order
+from projections.accounts import AccountBook
+from projections.balances import (
+    BalanceBook,
+    BalanceKey,
+    Move,
+    derivative_fill_moves,
+    locked_by_asset,
+    reservation,
+    settlement_fee,
+    spot_fill_moves,
+)
+from projections.numbers import ZERO, exact
+from projections.orders import OrderKey, OrderView
+from projections.positions import PositionBook, PositionKey, is_derivative, settlement_asset
+
+
+class ProjectionError(Exception):
+    """An event the books cannot fold: the log breaks a precondition the kernel guarantees."""
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Keys whose rows may have changed since the last `Books.take_changes()`, each sorted: what a read
+    table must rewrite after a batch. Over-approximate (a key may be listed with no change), never under."""
+
+    orders: tuple[OrderKey, ...] = ()
+    positions: tuple[PositionKey, ...] = ()
+    balances: tuple[BalanceKey, ...] = ()
+    accounts: tuple[str, ...] = ()
+
+
+class Books:
+    """The projection state. `apply` / `apply_all` fold events; the read methods give the seed models."""
+
+    def __init__(self) -> None:
+        self.orders: dict[OrderKey, Order] = {}
+        self.open_orders: dict[str, dict[str, Order]] = {}
+        self.accounts: dict[str, AccountBook] = {}
+        self.position_books: dict[PositionKey, PositionBook] = {}
+        self.balance_books: dict[BalanceKey, BalanceBook] = {}
+        self.reserved: dict[OrderKey, Move] = {}  # what each reserving order reserved when last folded
+        self.events_applied = 0
+        self._changed: tuple[set, set, set, set] = (set(), set(), set(), set())
+
+    @classmethod
+    def of(cls, events: Iterable[ev.Event]) -> Books:
+        """New books with `events` folded in."""
+        return cls().apply_all(events)
+
+    # ------------------------------------------------------------------ the fold
+    @exact
+    def apply(self, event: ev.Event) -> None:
+        """Fold one event (state' = apply(state, event))."""
+        self._apply(event)
+
+    @exact
+    def apply_all(self, events: Iterable[ev.Event]) -> Books:
+        """Fold events in order; returns the books. Same result as `apply` one at a time."""
+        for event in events:
+            self._apply(event)
+        return self
+
+    def _apply(self, e: ev.Event) -> None:
+        if isinstance(e, ev.OrderEvent):
+            self._apply_order(e)
+        elif isinstance(e, ev.AccountEvent):
+            self._apply_account(e)
+        else:
+            raise ProjectionError(f"cannot fold {type(e).__name__}: not an order or account event")
+        self.events_applied += 1
+
+    def _account(self, account_id: str) -> AccountBook:
+        account = self.accounts.get(account_id)
+        if account is None:
+            account = self.accounts[account_id] = AccountBook(account_id)
+        self._changed[3].add(account_id)
+        return account
+
+    def _instrument(self, e: ev.OrderEvent, order: Order | None) -> ev.InstrumentSpec:
+        """The instrument an order event is about; refuses an event the fold cannot place."""
+        if order is None or order.intent is None:
+            if not isinstance(e, ev.IntentPlaced | ev.ExternalOrderDiscovered):
+                raise ProjectionError(f"{type(e).__name__} for order {(e.account_id, e.intent_id)!r} before it "
+                                      "was placed or discovered")  # fmt: skip
+            symbol = e.order.symbol
+        else:
+            symbol = order.intent.symbol
+        account = self.accounts.get(e.account_id)
+        spec = account.instruments.get(symbol) if account is not None else None
+        if spec is None:
+            raise ProjectionError(f"order {e.intent_id!r} trades {symbol!r}, which is not registered on account "
+                                  f"{e.account_id!r}")  # fmt: skip
+        return spec
+
+    def _apply_order(self, e: ev.OrderEvent) -> None:
+        key = (e.account_id, e.intent_id)
+        order = self.orders.get(key)
+        spec = self._instrument(e, order)  # checked before anything changes
+        if order is None:
+            order = self.orders[key] = Order(*key)
+        account = self._account(e.account_id)
+        account.touch(e.ts_event)
+        order.apply(e)
+        if isinstance(e, ev.OrderFilled):
+            self._apply_fill(account, order, spec, e)
+        self._reserve(account, order, e.ts_event)
+        open_here = self.open_orders.get(e.account_id)
+        if open_here is None:
+            open_here = self.open_orders[e.account_id] = {}
+        if order.status in TERMINAL:
+            open_here.pop(e.intent_id, None)
+        else:
+            open_here[e.intent_id] = order
+        self._changed[0].add(key)
+
+    def _apply_fill(self, account: AccountBook, order: Order, spec: ev.InstrumentSpec, e: ev.OrderFilled) -> None:
+        assert order.intent is not None
+        side = order.intent.side
+        moves: list[Move]
+        if is_derivative(spec):
+            settlement = settlement_asset(spec, account.base_currency)
+            key = (e.account_id, order.intent.symbol)
+            position = self.position_books.get(key)
+            if position is None:
+                position = self.position_books[key] = PositionBook(*key)
+            realized = position.apply_fill(side, e.quantity, e.price, settlement_fee(e, settlement), spec)
+            position.touch(e.ts_event)
+            self._changed[1].add(key)
+            account.realize(settlement, realized)
+            moves = derivative_fill_moves(settlement, realized, e)
+        else:
+            moves = spot_fill_moves(spec, account.base_currency, e, side)
+        for asset, amount in moves:
+            self._move(e.account_id, asset, amount, e.ts_event)
+
+    def _apply_account(self, e: ev.AccountEvent) -> None:
+        account = self._account(e.account_id)
+        account.apply(e)
+        if isinstance(e, ev.BalanceAdjusted):
+            self._move(e.account_id, e.asset_id, e.amount, e.ts_event)
+            return
+        symbol = getattr(e, "symbol_id", None) or (e.asset.symbol if isinstance(e, ev.AssetRegistered) else None)
+        position = self.position_books.get((e.account_id, symbol)) if symbol else None
+        if position is not None:  # its mark, leverage or contract terms changed
+            position.touch(e.ts_event)
+            self._changed[1].add(position.key)
+        if isinstance(e, ev.LeverageSet | ev.AssetRegistered):  # what open orders reserve may change
+            open_here = self.open_orders.get(e.account_id, {})
+            for intent_id in sorted(open_here):
+                self._reserve(account, open_here[intent_id], e.ts_event)
+
+    def _move(self, account_id: str, asset_id: str, amount: Decimal, ts_event: int) -> None:
+        row = self._touch_balance(account_id, asset_id, ts_event, create=True)
+        assert row is not None
+        row.total += amount
+
+    def _touch_balance(self, account_id: str, asset_id: str, ts_event: int, *, create: bool) -> BalanceBook | None:
+        key = (account_id, asset_id)
+        row = self.balance_books.get(key)
+        if row is None:
+            if not create:
+                return None
+            row = self.balance_books[key] = BalanceBook(*key)
+        row.touch(ts_event)
+        self._changed[2].add(key)
+        return row
+
+    def _reserve(self, account: AccountBook, order: Order, ts_event: int) -> None:
+        """Bring the order's entry in `reserved` up to date; a balance whose reservation changed is touched
+        (and created when the order now reserves something in an asset the account never held)."""
+        key = (order.account_id, order.intent_id)
+        now = self._reservation(account, order)
+        was = self.reserved.pop(key, None)
+        if now is not None:
+            self.reserved[key] = now
+        if now == was:
+            return
+        for move in (was, now):
+            if move is not None:
+                self._touch_balance(order.account_id, move[0], ts_event, create=move is now and move[1] != 0)
+
+    def _reservation(self, account: AccountBook, order: Order) -> Move | None:
+        if order.intent is None or order.intent.symbol not in account.instruments:
+            return None
+        spec = account.instruments[order.intent.symbol]
+        return reservation(order, spec, account.base_currency, account.leverage.get(order.intent.symbol))
+
+    def take_changes(self) -> Changes:
+        """The keys changed since the last call (sorted), and start collecting afresh."""
+        orders, positions, balances, accounts = self._changed
+        self._changed = (set(), set(), set(), set())
+        return Changes(tuple(sorted(orders)), tuple(sorted(positions)), tuple(sorted(balances)),
+                       tuple(sorted(accounts)))  # fmt: skip
+
+    # ------------------------------------------------------------------ reading: keys
+    def account_ids(self) -> list[str]:
+        """Accounts that were opened, sorted."""
+        return sorted(a for a, book in self.accounts.items() if book.opened is not None)
+
+    def order_keys(self, account_id: str | None = None, *, open_only: bool = False) -> list[OrderKey]:
+        if open_only:
+            accounts = [account_id] if account_id is not None else sorted(self.open_orders)
+            return [(a, i) for a in accounts for i in sorted(self.open_orders.get(a, {}))]
+        return sorted(k for k in self.orders if account_id is None or k[0] == account_id)
+
+    def position_keys(self, account_id: str | None = None, *, open_only: bool = False) -> list[PositionKey]:
+        return sorted(k for k, p in self.position_books.items()
+                      if (account_id is None or k[0] == account_id) and (p.quantity != 0 or not open_only))  # fmt: skip
+
+    def balance_keys(self, account_id: str | None = None) -> list[BalanceKey]:
+        return sorted(k for k in self.balance_books if account_id is None or k[0] == account_id)
+
+    # ------------------------------------------------------------------ reading: the seed models
+    @exact
+    def order_view(self, account_id: str, intent_id: str) -> OrderView | None:
+        order = self.orders.get((account_id, intent_id))
+        return OrderView.of(order) if order is not None else None
+
+    @exact
+    def order_views(self, account_id: str | None = None, *, open_only: bool = False) -> list[OrderView]:
+        return [OrderView.of(self.orders[k]) for k in self.order_keys(account_id, open_only=open_only)]
+
+    @exact
+    def position(self, account_id: str, symbol: str) -> Position | None:
+        book = self.position_books.get((account_id, symbol))
+        if book is None:
+            return None
+        account = self.accounts[account_id]
+        spec = account.instruments[symbol]
+        return book.to_model(spec, account.marks.get(symbol), account.leverage.get(symbol))
+
+    @exact
+    def positions(self, account_id: str | None = None, *, open_only: bool = False) -> list[Position]:
+        """Sorted by (account_id, symbol); flat rows included unless `open_only`."""
+        return [self.position(*k) for k in self.position_keys(account_id, open_only=open_only)]  # type: ignore[misc]
+
+    @exact
+    def locked(self, account_id: str) -> dict[str, Decimal]:
+        """What the account's open orders reserve now, by asset (orders taken in intent-id order)."""
+        account = self.accounts.get(account_id)
+        open_here = self.open_orders.get(account_id, {})
+        if account is None:
+            return {}
+        return locked_by_asset(self._reservation(account, open_here[i]) for i in sorted(open_here))
+
+    @exact
+    def balance(self, account_id: str, asset_id: str) -> Balance | None:
+        book = self.balance_books.get((account_id, asset_id))
+        return book.to_model(self.locked(account_id).get(asset_id, ZERO)) if book is not None else None
+
+    @exact
+    def balances(self, account_id: str) -> list[Balance]:
+        """The account's balances, sorted by asset id."""
+        locked = self.locked(account_id)
+        return [self.balance_books[k].to_model(locked.get(k[1], ZERO)) for k in self.balance_keys(account_id)]
+
+    @exact
+    def account_state(self, account_id: str) -> AccountState | None:
+        account = self.accounts.get(account_id)
+        if account is None or account.opened is None:
+            return None
+        positions = [self.position_books[k] for k in self.position_keys(account_id)]
+        return account.to_model(self.balances(account_id), positions)
+
+    @exact
+    def account_states(self) -> list[AccountState]:
+        """Every opened account's state, sorted by account id."""
+        return [self.account_state(a) for a in self.account_ids()]  # type: ignore[misc]
