@@ -3,21 +3,21 @@
 Needs the `test` extra (hypothesis). A typical property:
 
     from hypothesis import given
-    from kernel.testing import ACCOUNT, adversarial_streams, apply_commands, invariants, memory_ledger,
-                               order_lifecycles
+    from kernel.testing import (ACCOUNT, adversarial_streams, apply_commands, invariants, memory_ledger,
+                                order_lifecycles)
 
     @given(order_lifecycles().flatmap(adversarial_streams))
     def test_orders_survive_a_messy_exchange(commands):
         ledger = memory_ledger()
-        apply_commands(ledger, commands)          # requests may be refused; facts never are
+        apply_commands(ledger, commands)  # requests may be refused, facts never; invariants checked after each
         order = ledger.order(ACCOUNT, commands[0].args[1].intent_id)
         assert invariants(order) == []
 
 Commands are `Command`s: a frozen, printable call of a public `Ledger` method, so a failing example
 shrinks to a script you can paste (`record_fill('ACC-1', 'o-1', trade_id='o-1-t1', ...)`).
 
-Numbers are exact: `decimals_exact()` draws Decimals with a bounded scale and magnitude (at most 15
-significant digits), so that sums of fills stay exact in the default 28-digit decimal context.
+Numbers are exact: `decimals_exact()` draws Decimals within the ledger's input bounds (at most 24
+integer digits and 24 decimal places) with a varying scale, so 0.1 + 0.2 == 0.3 cases come up early.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from kernel.ledger import Ledger
 from kernel.lifecycle import TRANSITIONS, Rule
 from kernel.order import ARITHMETIC, EXCHANGE_ORDER_ID_CHANGED, EXTERNAL_ORDER, FILL_AFTER_CANCEL, OVERFILL, Order
 from kernel.schema.order_spec import (
+    DECIMAL_PLACES_MAX,
     PRICED_TYPES,
     STOP_TYPES,
     OrderSide,
@@ -142,7 +143,7 @@ def decimals_exact(draw: st.DrawFn, min_value: Decimal | str = "0.0001", max_val
     """Finite Decimals in [min_value, max_value] with at most `places` decimal places (the scale
     varies, so 0.1, 0.25 and 3 all appear). Shrinks towards few digits."""
     low, high = Decimal(min_value), Decimal(max_value)
-    assert 0 <= places <= 12 and low <= high, "decimals_exact: bounds must be ordered, places in 0..12"
+    assert 0 <= places <= DECIMAL_PLACES_MAX and low <= high, "decimals_exact: ordered bounds, places 0..24"
     scale = draw(st.integers(0, places))
     if low.scaleb(scale).to_integral_value(ROUND_CEILING) > high.scaleb(scale).to_integral_value(ROUND_FLOOR):
         scale = places  # no value of this scale fits: fall back to the finest
