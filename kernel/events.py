@@ -285,7 +285,7 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {}
 _encoder = msgspec.json.Encoder(decimal_format="string")
 _decoder = msgspec.json.Decoder(AnyEvent)
 _TOPICS: dict[type[Event], str] = {cls: f"{name}.v{cls.version}" for name, cls in CATALOGUE.items()}
-_CURRENT_TOPICS = frozenset(_TOPICS.values())
+_CLASS_OF_TOPIC = {topic: cls for cls, topic in _TOPICS.items()}
 
 
 class UnknownEventError(ValueError):
@@ -304,8 +304,12 @@ def encode(event: Event) -> bytes:
 
 def decode(topic: str, payload: bytes) -> Event:
     """Decode a stored payload, upcasting an old version to the current shape."""
-    if topic in _CURRENT_TOPICS:
-        return _decoder.decode(payload)
+    expected = _CLASS_OF_TOPIC.get(topic)
+    if expected is not None:
+        event = _decoder.decode(payload)
+        if type(event) is not expected:  # the row's topic and its payload disagree: refuse, never guess
+            raise UnknownEventError(f"topic {topic!r} holds a {type(event).__name__} payload")
+        return event
     name, _, version_text = topic.rpartition(".v")
     cls = CATALOGUE.get(name)
     if cls is None or not version_text.isdigit():

@@ -70,6 +70,8 @@ TRANSITIONS: dict[tuple[S, str], Target] = {
     (S.NEW,              "AmendRejected"):    Rule.SAME,
     (S.PARTIALLY_FILLED, "AmendRejected"):    Rule.SAME,
     (S.PENDING_REPLACE,  "AmendRejected"):    Rule.PREVIOUS,
+    (S.PENDING_CANCEL,   "AmendAccepted"):    Rule.SAME,        # an earlier amend answered while the
+    (S.PENDING_CANCEL,   "AmendRejected"):    Rule.SAME,        # cancel is pending: the cancel decides
     (S.FILLED,           "AmendRejected"):    Rule.SAME,        # too late: it filled meanwhile
     (S.PENDING_NEW,      "CancelAccepted"):   S.CANCELED,
     (S.NEW,              "CancelAccepted"):   S.CANCELED,       # unsolicited: IOC rest, self-trade prevention

@@ -243,7 +243,8 @@ class Order:
                 return []  # nothing changes
             self._check_amend(e.order)
         if target(self.status, name) is None:
-            verb = {"IntentAmended": "amend", "IntentCanceled": "cancel"}.get(name, name)
+            verb = {"IntentAmended": "amend", "IntentCanceled": "cancel", "SubmissionStarted": "submit",
+                    "SubmissionFailed": "fail the submission of"}.get(name, name)  # fmt: skip
             raise RequestRefused("intent_id", f"cannot {verb} intent {self.intent_id!r}: order is {self.status}")
         return [e]
 

@@ -149,6 +149,8 @@ EXPECTED: dict[tuple[S, str], S] = {
     (S.EXPIRED, "OrderAccepted"): S.EXPIRED,
     (S.PENDING_NEW, "OrderRejected"): S.REJECTED,
     (S.PENDING_CANCEL, "OrderRejected"): S.REJECTED,
+    (S.PENDING_CANCEL, "AmendAccepted"): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, "AmendRejected"): S.PENDING_CANCEL,
     (S.PENDING_NEW, "AmendAccepted"): S.NEW,  # BY_FILLS: nothing filled
     (S.NEW, "AmendAccepted"): S.NEW,
     (S.PARTIALLY_FILLED, "AmendAccepted"): S.PARTIALLY_FILLED,  # 4 of 10
