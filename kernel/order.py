@@ -113,12 +113,13 @@ class Order:
     def apply(self, e: ev.OrderEvent) -> None:
         self.version += 1
         self.updated_at = e.ts_event
-        name = type(e).__name__
-        if isinstance(e, ev.IntentPlaced):
+        cls = type(e)
+        name = cls.__name__
+        if cls is ev.IntentPlaced:
             self.status, self.intent = S.PENDING_NEW, e.order
             self.group_id, self.metadata, self.created_at = e.group_id, dict(e.metadata), e.ts_event
             return
-        if isinstance(e, ev.ExternalOrderDiscovered):
+        if cls is ev.ExternalOrderDiscovered:
             self.status, self.intent, self.created_at = S.NEW, e.order, e.ts_event
             self.submitted, self.external, self.exchange_order_id = True, True, e.exchange_order_id
             self.exchange_quantity, self.exchange_price = e.order.quantity, e.order.price
@@ -131,45 +132,10 @@ class Order:
         self._move(name)
 
     def _record_effects(self, e: ev.OrderEvent) -> None:
-        """What an event changes besides the status."""
-        if isinstance(e, ev.IntentAmended):
-            self.intent = e.order
-            self.amend_requests += 1
-        elif isinstance(e, ev.IntentCanceled):
-            self.cancel_requests += 1
-        elif isinstance(e, ev.SubmissionStarted):
-            assert self.intent is not None
-            self.submitted, self.client_order_id = True, e.client_order_id
-            self.exchange_quantity, self.exchange_price = self.intent.quantity, self.intent.price
-        elif isinstance(e, ev.SubmissionFailed):
-            self.error_message = f"submission failed: {e.error}"
-        elif isinstance(e, ev.OrderAccepted):
-            if self.exchange_order_id and self.exchange_order_id != e.exchange_order_id:
-                self._flag(EXCHANGE_ORDER_ID_CHANGED)
-            self.exchange_order_id = self.exchange_order_id or e.exchange_order_id
-            self.accepted = True
-        elif isinstance(e, ev.OrderRejected):
-            self.error_message = f"rejected: {e.reason}"
-            self.exchange_order_id = self.exchange_order_id or e.exchange_order_id
-        elif isinstance(e, ev.AmendAccepted):
-            self.exchange_quantity, self.exchange_price = e.quantity, e.price
-            self.accepted = True
-            if self.filled_quantity > self.quantity:  # amended below what filled meanwhile
-                self._flag(OVERFILL)
-        elif isinstance(e, ev.AmendRejected) and self.status is not S.REJECTED:  # keep why it failed
-            self.error_message = f"amend rejected: {e.reason}"
-        elif isinstance(e, ev.CancelRejected) and self.status is not S.REJECTED:
-            self.error_message = f"cancel rejected: {e.reason}"
-        elif isinstance(e, ev.OrderFilled):
-            self.fills[e.trade_id] = (e.quantity, e.price)
-            self.filled_quantity = ARITHMETIC.add(self.filled_quantity, e.quantity)
-            self.filled_notional = ARITHMETIC.add(self.filled_notional, ARITHMETIC.multiply(e.quantity, e.price))
-            if e.fee and e.fee_asset:
-                self.fees[e.fee_asset] = ARITHMETIC.add(self.fees.get(e.fee_asset, ZERO), e.fee)
-            if self.filled_quantity > self.quantity:
-                self._flag(OVERFILL)
-            if self.status in (S.CANCELED, S.EXPIRED):
-                self._flag(FILL_AFTER_CANCEL)
+        """What an event changes besides the status (one small function per event type, below)."""
+        effect = _EFFECTS.get(type(e))
+        if effect is not None:
+            effect(self, e)
         key = ack_key(e)
         if key is not None:
             self.ack_keys.add(self._scoped(key))
@@ -276,12 +242,92 @@ class Order:
 
 def ack_key(e: ev.OrderEvent) -> tuple[str, ...] | None:
     """Idempotency key of an exchange acknowledgement: its exec id, else what it acknowledges."""
-    name = type(e).__name__
-    exec_id = getattr(e, "exec_id", None)
-    if exec_id is None or isinstance(e, ev.OrderFilled):
-        return None
-    if exec_id:
-        return (name, exec_id)
-    if isinstance(e, ev.OrderAccepted):
-        return (name, e.exchange_order_id)
+    cls = type(e)
+    if cls not in _ACKNOWLEDGEMENTS:
+        return None  # requests, and fills (keyed by trade id)
+    name = cls.__name__
+    if e.exec_id:  # type: ignore[attr-defined]
+        return (name, e.exec_id)  # type: ignore[attr-defined]
+    if cls is ev.OrderAccepted:
+        return (name, e.exchange_order_id)  # type: ignore[attr-defined]
     return (name,)
+
+
+_ACKNOWLEDGEMENTS = frozenset(
+    cls for cls in ev.ORDER_EVENTS if "exec_id" in cls.__struct_fields__ and cls is not ev.OrderFilled
+)
+
+
+# ------------------------------------------------------------------ effects of each event type
+def _intent_amended(o: Order, e: ev.IntentAmended) -> None:
+    o.intent = e.order
+    o.amend_requests += 1
+
+
+def _intent_canceled(o: Order, e: ev.IntentCanceled) -> None:
+    o.cancel_requests += 1
+
+
+def _submission_started(o: Order, e: ev.SubmissionStarted) -> None:
+    assert o.intent is not None
+    o.submitted, o.client_order_id = True, e.client_order_id
+    o.exchange_quantity, o.exchange_price = o.intent.quantity, o.intent.price
+
+
+def _submission_failed(o: Order, e: ev.SubmissionFailed) -> None:
+    o.error_message = f"submission failed: {e.error}"
+
+
+def _order_accepted(o: Order, e: ev.OrderAccepted) -> None:
+    if o.exchange_order_id and o.exchange_order_id != e.exchange_order_id:
+        o._flag(EXCHANGE_ORDER_ID_CHANGED)
+    o.exchange_order_id = o.exchange_order_id or e.exchange_order_id
+    o.accepted = True
+
+
+def _order_rejected(o: Order, e: ev.OrderRejected) -> None:
+    o.error_message = f"rejected: {e.reason}"
+    o.exchange_order_id = o.exchange_order_id or e.exchange_order_id
+
+
+def _amend_accepted(o: Order, e: ev.AmendAccepted) -> None:
+    o.exchange_quantity, o.exchange_price = e.quantity, e.price
+    o.accepted = True
+    if o.filled_quantity > o.quantity:  # amended below what filled meanwhile
+        o._flag(OVERFILL)
+
+
+def _amend_rejected(o: Order, e: ev.AmendRejected) -> None:
+    if o.status is not S.REJECTED:  # keep why it failed
+        o.error_message = f"amend rejected: {e.reason}"
+
+
+def _cancel_rejected(o: Order, e: ev.CancelRejected) -> None:
+    if o.status is not S.REJECTED:
+        o.error_message = f"cancel rejected: {e.reason}"
+
+
+def _order_filled(o: Order, e: ev.OrderFilled) -> None:
+    o.fills[e.trade_id] = (e.quantity, e.price)
+    o.filled_quantity = ARITHMETIC.add(o.filled_quantity, e.quantity)
+    o.filled_notional = ARITHMETIC.add(o.filled_notional, ARITHMETIC.multiply(e.quantity, e.price))
+    if e.fee and e.fee_asset:
+        o.fees[e.fee_asset] = ARITHMETIC.add(o.fees.get(e.fee_asset, ZERO), e.fee)
+    if o.filled_quantity > o.quantity:
+        o._flag(OVERFILL)
+    if o.status in (S.CANCELED, S.EXPIRED):
+        o._flag(FILL_AFTER_CANCEL)
+
+
+_EFFECTS: dict[type, Any] = {
+    ev.IntentAmended: _intent_amended,
+    ev.IntentCanceled: _intent_canceled,
+    ev.SubmissionStarted: _submission_started,
+    ev.SubmissionFailed: _submission_failed,
+    ev.OrderAccepted: _order_accepted,
+    ev.OrderRejected: _order_rejected,
+    ev.AmendAccepted: _amend_accepted,
+    ev.AmendRejected: _amend_rejected,
+    ev.CancelRejected: _cancel_rejected,
+    ev.OrderFilled: _order_filled,
+}
