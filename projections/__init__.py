@@ -48,6 +48,10 @@ Where the semantics are written down
   decimal text: `projections.numbers`;
 - the hashed document: `projections.hashing`.
 
+Figures are exact decimals; a quotient carries 28 significant digits and what is summed from it may carry
+more, so do further arithmetic on them under `projections.ARITHMETIC` (`decimal.localcontext(ARITHMETIC)`),
+not under Python's default 28-digit context, or digits are lost.
+
 Memory is bounded by accounts, instruments, positions and balance rows, plus every order seen (see
 `projections.state` for how a later version can evict terminal orders: nothing but the order views and
 the hash reads them).
