@@ -93,7 +93,7 @@ def closing_pnl(closed: Decimal, entry: Decimal, price: Decimal, long: bool, spe
     """PnL of closing `closed` (> 0) contracts entered at `entry` at `price`, before fees."""
     move = (price - entry) * closed * contract_size(spec)
     pnl = div(move, entry * price) if is_inverse(spec) else move
-    return pnl if long else -pnl
+    return pnl if long else ZERO - pnl  # ZERO - x: never a negative zero
 
 
 def asset_metadata(spec: ev.InstrumentSpec) -> AssetMetadata:
@@ -141,7 +141,7 @@ class PositionBook:
                 self.entry_price = div(abs(held) * self.entry_price + quantity * price, abs(held) + quantity)
             self.quantity = held + signed
             self.realized_pnl -= fee
-            return -fee
+            return ZERO - fee
         assert self.entry_price is not None
         closed = min(quantity, abs(held))
         pnl = closing_pnl(closed, self.entry_price, price, held > 0, spec)
@@ -155,7 +155,7 @@ class PositionBook:
         # total), the rest opens a new life at the fill price carrying the rest of the fee.
         closing_fee = div(fee * closed, quantity)
         self.entry_price = price
-        self.realized_pnl = -(fee - closing_fee)
+        self.realized_pnl = closing_fee - fee
         return pnl - fee
 
     # ------------------------------------------------------------------ derived from marks and leverage
@@ -164,7 +164,7 @@ class PositionBook:
             return ZERO
         if mark is None or self.entry_price is None:
             return None
-        move = (mark - self.entry_price) * self.quantity * contract_size(spec)
+        move = ZERO + (mark - self.entry_price) * self.quantity * contract_size(spec)  # 0 + (-0) is 0
         return div(move, self.entry_price * mark) if is_inverse(spec) else move
 
     def margin_used(self, mark: Decimal | None, spec: ev.InstrumentSpec, leverage: Decimal | None) -> Decimal:
