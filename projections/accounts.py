@@ -38,7 +38,7 @@ MARGIN_ACCOUNT_TYPES = frozenset({ev.AccountType.FUTURES, ev.AccountType.MARGIN}
 class AccountBook:
     """One account's stream, folded; `realized_pnl` is fed by the position fold."""
 
-    __slots__ = ("account_id", "opened", "instruments", "marks", "leverage", "realized_pnl", "reported",
+    __slots__ = ("account_id", "instruments", "leverage", "marks", "opened", "realized_pnl", "reported",
                  "updated_at")  # fmt: skip
 
     def __init__(self, account_id: str):
@@ -99,11 +99,12 @@ class AccountBook:
         if self.is_margin:
             cash = next((b.total for b in balances if b.asset_id == base), ZERO)
             equity = cash + unrealized
-            figures = dict(
-                total_equity=equity, total_margin_used=margin_used, total_available_margin=equity - margin_used,
-                margin_level=div(equity, margin_used) if margin_used else None,
-                total_unrealized_pnl=unrealized, total_realized_pnl=self.realized_pnl.get(base, ZERO),
-            )  # fmt: skip
+            figures = {
+                "total_equity": equity, "total_margin_used": margin_used,
+                "total_available_margin": equity - margin_used,
+                "margin_level": div(equity, margin_used) if margin_used else None,
+                "total_unrealized_pnl": unrealized, "total_realized_pnl": self.realized_pnl.get(base, ZERO),
+            }  # fmt: skip
             metadata["realized_pnl_by_asset"] = {
                 asset: canonical_decimal(amount) for asset, amount in sorted(self.realized_pnl.items())
             }

@@ -41,8 +41,14 @@ from kernel.exchange.models import Balance
 from kernel.lifecycle import TERMINAL
 from kernel.order import Order
 from kernel.schema.order_spec import OrderSide
-from projections.positions import contract_size, initial_margin, is_derivative, notional, settlement_asset
 from projections.numbers import ZERO
+from projections.positions import (
+    contract_size,
+    initial_margin,
+    is_derivative,
+    notional,
+    settlement_asset,
+)
 
 BalanceKey = tuple[str, str]
 """(account_id, asset_id)"""

@@ -104,7 +104,7 @@ def asset_metadata(spec: ev.InstrumentSpec) -> AssetMetadata:
 class PositionBook:
     """One netting position's state. `apply_fill` is its fold step; `to_model` its seed view."""
 
-    __slots__ = ("account_id", "symbol", "quantity", "entry_price", "realized_pnl", "updated_at")
+    __slots__ = ("account_id", "entry_price", "quantity", "realized_pnl", "symbol", "updated_at")
 
     def __init__(self, account_id: str, symbol: str):
         self.account_id = account_id

@@ -52,7 +52,12 @@ from projections.balances import (
 )
 from projections.numbers import ZERO, exact
 from projections.orders import OrderKey, OrderView
-from projections.positions import PositionBook, PositionKey, is_derivative, settlement_asset
+from projections.positions import (
+    PositionBook,
+    PositionKey,
+    is_derivative,
+    settlement_asset,
+)
 
 
 class ProjectionError(Exception):

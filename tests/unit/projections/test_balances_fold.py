@@ -4,8 +4,8 @@ reserve (spot BUY/SELL, derivatives' initial margin), and when a balance row was
 from __future__ import annotations
 
 import pytest
-
 from projection_desk import D, perp_desk, spot_desk
+
 from projections import Books
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-
 from projection_desk import D, Desk, perp_desk, spot_desk
+
 from projections import Books
 
 

@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from hypothesis import given
 from hypothesis import strategies as st
+from projection_desk import Desk
 
 from kernel import events as ev
 from kernel.exchange.models import AssetMetadata
@@ -32,11 +33,10 @@ from kernel.testing import (
     prices,
     quantities,
 )
-from projection_desk import Desk
 from projections import ARITHMETIC, Books, state_hash
 
 TOLERANCE = Fraction(1, 10**12)  # the books round each quotient to 28 digits; the reference is exact
-CONTRACT_SIZES = {"BTCUSDT": Decimal("1"), "ETHUSDT": Decimal("0.1")}
+CONTRACT_SIZES = {"BTCUSDT": Decimal(1), "ETHUSDT": Decimal("0.1")}
 TERMINAL = {StandardOrderStatus.FILLED, StandardOrderStatus.CANCELED, StandardOrderStatus.REJECTED,
             StandardOrderStatus.EXPIRED}  # fmt: skip
 

@@ -9,11 +9,17 @@ from decimal import ROUND_DOWN, Decimal, localcontext
 
 import msgspec
 import pytest
+from projection_desk import D, perp_desk, spot_desk
 
 from kernel import events as ev
 from kernel.testing import T0_NS
-from projection_desk import D, perp_desk, spot_desk
-from projections import Books, ProjectionError, canonical_decimal, state_document, state_hash
+from projections import (
+    Books,
+    ProjectionError,
+    canonical_decimal,
+    state_document,
+    state_hash,
+)
 from projections.hashing import canonical
 
 
