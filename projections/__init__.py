@@ -31,7 +31,8 @@ The API
   - the raw state, for snapshots and read tables: `orders` ((account, intent) -> kernel `Order`),
     `open_orders` (account -> intent -> Order, non-terminal only), `accounts` (account -> `AccountBook`),
     `position_books` ((account, symbol) -> `PositionBook`), `balance_books` ((account, asset) ->
-    `BalanceBook`). `copy.deepcopy(books)` / `pickle` make a snapshot that folds on identically.
+    `BalanceBook`), `reserved` ((account, intent) -> (asset, amount) per reserving order).
+    `copy.deepcopy(books)` / `pickle` make a snapshot that folds on identically.
 `OrderView` (projections.orders) -- the seed `OrderState` plus the intent, quantity, price, filled
   quantity, average fill price, remaining quantity, fees by asset, anomaly flags.
 `state_hash(books) -> str`, `state_document(books) -> dict`, `encode_state(books) -> bytes`
@@ -47,6 +48,22 @@ Where the semantics are written down
 - the decimal contexts (60 digits for sums and products, 28 for quotients, half-even) and the canonical
   decimal text: `projections.numbers`;
 - the hashed document: `projections.hashing`.
+
+Decisions where DESIGN is silent (each explained where it is implemented)
+-------------------------------------------------------------------------
+- Only PERPETUAL, FUTURE and INVERSE_* instruments make positions; SPOT, MARGIN, CURRENCY and OPTION fills
+  exchange assets (base/quote balances) and make none.
+- Inverse contracts average their entry arithmetically (quantity-weighted), like linear ones.
+- An order reserves from `SubmissionStarted` (or discovery) until terminal; MARKET orders (no price) and
+  reduce-only derivative orders reserve nothing; a stop order without a limit reserves at its stop price.
+- Initial margin: × the instrument's initial margin rate, else ÷ the symbol's leverage, else the whole
+  notional. Margin used is valued at the mark, or at the entry until a mark is known.
+- Account margin figures are in the account's base currency; positions settling in another asset are
+  listed but not summed (`AccountState.metadata["realized_pnl_by_asset"]` has every asset's total).
+- Flat positions show entry price None and side None; the liquidation estimate is None for inverse
+  contracts and when it would not be a positive price.
+- `available = total − locked` may be negative (an over-commitment is shown, not hidden).
+- `updated_at` everywhere is the greatest `ts_event` of the events that changed the row.
 
 Figures are exact decimals; a quotient carries 28 significant digits and what is summed from it may carry
 more, so do further arithmetic on them under `projections.ARITHMETIC` (`decimal.localcontext(ARITHMETIC)`),
