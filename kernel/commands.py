@@ -20,6 +20,7 @@ from kernel import events as ev
 from kernel.account import Account
 from kernel.errors import RequestRefused
 from kernel.exchange.models import AssetMetadata, OrderIntent
+from kernel.lifecycle import REQUESTS
 from kernel.order import Order
 from kernel.schema.order_spec import UINT64_MAX, StandardOrder, check_input_bounds, to_decimal
 
@@ -312,6 +313,30 @@ class Commands:
                 ts_event=ts, ts_recorded=now,
             )  # fmt: skip
             return [found, fill]
+
+        return self._record(decide)
+
+    # ------------------------------------------------------------------ an event as it stands
+    def record_event(self: _Decider, event: ev.Event) -> tuple[ev.Event, ...]:
+        """Record an event already in the ledger's own format (e.g. another store's export), keeping its
+        timestamps. It is decided like the command that made it: facts already recorded are recognised
+        and not recorded again, requests that break a rule here are refused."""
+        if isinstance(event, ev.AccountEvent):
+            return self._record(lambda d: d._account(event.account_id).decide(event))
+        assert isinstance(event, ev.OrderEvent), type(event)
+        account_id, intent_id = event.account_id, event.intent_id
+
+        def decide(d: _Decider) -> list[ev.Event]:
+            order = d._order(account_id, intent_id)
+            if isinstance(event, ev.IntentPlaced | ev.ExternalOrderDiscovered):
+                if order.exists:
+                    raise RequestRefused("intent_id", f"intent {intent_id!r} already exists")
+                d._account(account_id).instrument(event.order.symbol)
+                return [event]
+            if type(event).__name__ in REQUESTS:
+                return order.decide_request(event)  # type: ignore[return-value]
+            d._account(account_id).require_open()
+            return order.decide_fact(event)  # type: ignore[return-value]
 
         return self._record(decide)
 

@@ -1,14 +1,11 @@
-"""The `ledger` command: parse, call the kernel, print. Human output by default, `--json` for machines.
-
-Exit codes: 0 ok, 1 runtime failure (e.g. the store is unreachable), 2 bad usage or bad input.
-Errors are one line on stderr.
-"""
+"""Recording commands: `ledger demo`, `ledger log`, `ledger export`, `ledger ingest`."""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import click
@@ -16,39 +13,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from adapters import event_log
+from adapters.cli.app import UsageError, cli, open_ledger, out
 from adapters.demo import DemoDay, Step
 from kernel import events as ev
-from kernel.errors import LedgerError, RequestRefused, StoreConfigError
 from kernel.ledger import Ledger
 from kernel.order import Order
-from kernel.stores import resolve_store_url
 
 PROGRESS_MIN_STEPS = 2_000  # shorter runs finish before a bar would be worth drawing
 DEMO_BATCH_STEPS = 500  # commands per transaction while recording the demo day
-
-out = Console()
-
-
-class UsageError(click.UsageError):
-    """Bad input: exit code 2, one line."""
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--store", "store_url", metavar="URL", default=None,
-              help="Store URL (memory://, sqlite:///PATH, postgresql://...); "
-                   "default $LEDGER_STORE_URL, else sqlite:///./ledger.db")  # fmt: skip
-@click.pass_context
-def cli(ctx: click.Context, store_url: str | None) -> None:
-    """Event-sourced ledger for a trading system's exchange kernel."""
-    ctx.obj = resolve_store_url(store_url)
-
-
-def open_ledger(store_url: str, **kwargs: Any) -> Ledger:
-    try:
-        return Ledger.open(store_url, **kwargs)
-    except StoreConfigError as e:
-        raise UsageError(str(e)) from None
-
 
 @cli.command()
 @click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same events.")
@@ -168,27 +141,53 @@ def _say(as_json: bool, data: dict[str, Any], text: str) -> None:
     click.echo(json.dumps(data) if as_json else text)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console entry point: one clear line and the right exit code for every failure."""
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["events"]), default="events", show_default=True,
+              help="The ledger's own event format (JSON lines).")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to FILE instead of standard output.")  # fmt: skip
+@click.option("--after", type=click.IntRange(min=0), default=0, help="Start after this position.")
+@click.pass_obj
+def export(store_url: str, fmt: str, output: Path | None, after: int) -> None:
+    """Write the event log, in order, in the ledger's own format."""
+    with open_ledger(store_url) as ledger:
+        if output is None:
+            count = event_log.export(ledger, sys.stdout.buffer, after=after)
+        else:
+            with output.open("wb") as handle:
+                count = event_log.export(ledger, handle, after=after)
+            click.echo(f"Exported {count} events to {output}", err=True)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["events"]), required=True,
+              help="events: the ledger's own format, as `ledger export` writes it.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True, dir_okay=False))
+@click.pass_obj
+def ingest(store_url: str, fmt: str, as_json: bool, files: tuple[str, ...]) -> None:
+    """Record files of events into the store (`-` reads standard input). Re-running records nothing new."""
+    handles = []
+    for name in files:
+        try:
+            handles.append((name, sys.stdin.buffer if name == "-" else open(name, "rb")))  # noqa: SIM115
+        except OSError as e:
+            raise UsageError(f"{name}: {e.strerror}") from None
+    total = event_log.IngestSummary()
     try:
-        cli.main(args=argv, standalone_mode=False)
-    except click.exceptions.Exit as e:
-        sys.exit(e.exit_code)
-    except click.Abort:
-        click.echo("error: aborted", err=True)
-        sys.exit(1)
-    except click.ClickException as e:  # usage errors and bad input
-        click.echo(f"error: {e.format_message()}", err=True)
-        sys.exit(e.exit_code)
-    except (RequestRefused, StoreConfigError) as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(2)
-    except (LedgerError, OSError, Exception) as e:  # the store failed or another runtime fault
-        message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        click.echo(f"error: {type(e).__name__}: {message}", err=True)
-        sys.exit(1)
-    sys.exit(0)
-
-
-if __name__ == "__main__":
-    main()
+        with open_ledger(store_url) as ledger:
+            for name, handle in handles:
+                try:
+                    done = event_log.ingest(ledger, event_log.read_lines(handle, name))
+                except event_log.BadLine as e:
+                    raise UsageError(str(e)) from None
+                total.recorded += done.recorded
+                total.duplicates += done.duplicates
+    finally:
+        for name, handle in handles:
+            if name != "-":
+                handle.close()
+    summary = {"recorded": total.recorded, "duplicates": total.duplicates, "skipped": 0, "quarantined": 0}
+    _say(as_json, summary, f"recorded {total.recorded}, duplicates {total.duplicates}")
