@@ -91,3 +91,14 @@ def test_exchange_reported_balances_are_kept_for_reconciliation():
                                                    "USDT": {"total": "10.5", "locked": "1"}}  # fmt: skip
     assert state.metadata["exchange_balances_at"] == desk.ts
     assert state.balances == []  # a report is not a movement
+
+
+def test_margin_accounts_have_margin_figures_without_positions():
+    desk = Desk().open(account_type="MARGIN").instrument(asset_type="MARGIN")
+    desk.adjust("1000")
+    desk.trade("BUY", "0.01", "50000", fee="0.5")
+    books = desk.books()
+    state = books.account_state("acc")
+    assert state is not None and state.positions == [] and books.positions() == []
+    assert (state.total_equity, state.total_margin_used, state.margin_level) == (D("499.5"), 0, None)
+    assert [(b.asset_id, b.total) for b in state.balances] == [("BTC", D("0.01")), ("USDT", D("499.5"))]
