@@ -15,7 +15,8 @@ The API
     state_hash(books)                                   # -> 64 hex chars
 
 `Books` (projections.state) -- the whole projection state; one fold step, `apply(event)`:
-  - `apply(event) -> None`, `apply_all(events) -> Books`, `Books.of(events) -> Books`; raise
+  - `apply(event) -> None`, `apply_all(events) -> Books` (enters the decimal context once: the call for a
+    page of events), `Books.of(events) -> Books`; raise
     `ProjectionError` (and change nothing) for an event the kernel would never have recorded (an order
     event before its order was placed; an order on a symbol its account never registered).
   - reads, every list sorted by its key:
