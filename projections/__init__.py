@@ -46,8 +46,8 @@ Where the semantics are written down
   balances);
 - balances and `locked`: `projections.balances`;
 - `AccountState` and the margin figures: `projections.accounts`;
-- the decimal contexts (60 digits for sums and products, 28 for quotients, half-even) and the canonical
-  decimal text: `projections.numbers`;
+- the decimal contexts (the kernel's: 100 digits for sums and products, 28 for quotients, half-even) and
+  the canonical decimal text: `projections.numbers`;
 - the hashed document: `projections.hashing`.
 
 Decisions where DESIGN is silent (each explained where it is implemented)

@@ -1,12 +1,12 @@
-"""The projections' arithmetic: one decimal context for sums and products, one for quotients, and the
-canonical text of a decimal.
+"""The projections' arithmetic: the kernel's decimal contexts, and the canonical text of a decimal.
 
 Python's `Decimal` follows the *thread's* context (28 digits unless someone changed it), so the same
 fold could give different digits in two processes. Every fold here runs under `ARITHMETIC` instead
-(`exact` wraps the public entry points), and every division goes through `div`:
+(`exact` wraps the public entry points), and every division goes through `div`. Both contexts are the
+kernel's own (`kernel.order`), so an order folded here and in the kernel has the same digits:
 
-- `ARITHMETIC`: 60 significant digits, ROUND_HALF_EVEN. Sums and products of the ledger's inputs are
-  exact in it (a quantity x price of two 30-digit values fits); nothing realistic is ever rounded.
+- `ARITHMETIC`: 2 × (24 + 24) + 4 = 100 significant digits, ROUND_HALF_EVEN. Sums and products of the
+  ledger's bounded inputs (at most 24 integer digits and 24 places each) are exact in it.
 - `QUOTIENT`: 28 significant digits, ROUND_HALF_EVEN, for every quotient (average entry price, inverse
   PnL, a fee split pro rata, margin ÷ leverage, margin level, average fill price). A quotient is rounded
   once, to 28 significant digits, and is then an ordinary exact decimal in later sums and products.
@@ -17,27 +17,16 @@ Both trap InvalidOperation, DivisionByZero and Overflow: a fold never silently p
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import (
-    ROUND_HALF_EVEN,
-    Context,
-    Decimal,
-    DivisionByZero,
-    InvalidOperation,
-    Overflow,
-    localcontext,
-)
+from decimal import Decimal, localcontext
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-ARITHMETIC_DIGITS = 60
-QUOTIENT_DIGITS = 28
-_EXPONENT_LIMIT = 999_999
-_TRAPS = [InvalidOperation, DivisionByZero, Overflow]
+from kernel.order import ARITHMETIC, QUOTIENT
 
-ARITHMETIC = Context(prec=ARITHMETIC_DIGITS, rounding=ROUND_HALF_EVEN, Emin=-_EXPONENT_LIMIT,
-                     Emax=_EXPONENT_LIMIT, traps=_TRAPS)  # fmt: skip
-QUOTIENT = Context(prec=QUOTIENT_DIGITS, rounding=ROUND_HALF_EVEN, Emin=-_EXPONENT_LIMIT, Emax=_EXPONENT_LIMIT,
-                   traps=_TRAPS)  # fmt: skip
+__all__ = ["ARITHMETIC", "ONE", "QUOTIENT", "ZERO", "canonical_decimal", "div", "exact"]
+
+ARITHMETIC_DIGITS = ARITHMETIC.prec
+QUOTIENT_DIGITS = QUOTIENT.prec
 
 ZERO = Decimal(0)
 ONE = Decimal(1)

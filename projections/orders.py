@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 from kernel.exchange.models import OrderState
 from kernel.order import Order
 from kernel.schema.order_spec import Float, StandardOrder, Uint64
-from projections.numbers import div
 
 OrderKey = tuple[str, str]
 """(account_id, intent_id)"""
@@ -41,14 +40,13 @@ class OrderView(BaseModel):
 
     @classmethod
     def of(cls, order: Order) -> OrderView:
-        """Must run under `numbers.ARITHMETIC` (the books' read methods do)."""
         assert order.intent is not None, "a view of an order that does not exist"
         price = order.exchange_price if order.submitted else order.intent.price
         return cls(
             account_id=order.account_id, intent_id=order.intent_id, state=order.order_state(),
             order=order.intent.to_standard(), quantity=order.quantity, price=price,
             filled_quantity=order.filled_quantity,
-            average_fill_price=div(order.filled_notional, order.filled_quantity) if order.filled_quantity else None,
+            average_fill_price=order.average_fill_price,
             remaining_quantity=order.remaining_quantity, fees=dict(sorted(order.fees.items())),
             anomalies=list(order.anomalies), external=order.external, client_order_id=order.client_order_id,
             group_id=order.group_id, created_at=order.created_at, updated_at=order.updated_at,
