@@ -18,6 +18,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import (
+    AggregateRecorder,
     ApplicationRecorder,
     InfrastructureFactory,
     RecordConflictError,
@@ -63,6 +64,8 @@ class Ledger(Commands):
         self.recorder: ApplicationRecorder = self.factory.application_recorder()
         self.mapper = MsgspecMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())
         self.clock = clock
+        self._last_stamp = 0  # the latest ts_recorded handed out: stamps never go backwards (see `_now`)
+        self._snapshots: AggregateRecorder | None = None
         self._cache: OrderedDict[str, Order | Account] = OrderedDict()
 
     @classmethod
@@ -92,7 +95,13 @@ class Ledger(Commands):
         return batch.results[0]  # as finally decided: a retry may have found the fact already recorded
 
     def _now(self) -> int:
-        return self.clock()
+        """The `ts_recorded` of the next event: the clock, but never earlier than the previous stamp of this
+        Ledger (a wall clock can step back), so that one process appends non-decreasing `ts_recorded`."""
+        now = self.clock()
+        if now < self._last_stamp:
+            now = self._last_stamp
+        self._last_stamp = now
+        return now
 
     def _commit(self, batch: Batch) -> None:
         if batch.stale:
@@ -162,6 +171,14 @@ class Ledger(Commands):
         account = self._load(account_stream_id(account_id), lambda: Account(account_id))
         return account if account.exists else None
 
+    def snapshot_recorder(self) -> AggregateRecorder:
+        """eventsourcing's aggregate recorder for purpose "snapshots", in the same store as the log (tables
+        `stored_snapshots` on SQLite, `ledger_snapshots` on PostgreSQL), created on first use. The kernel
+        stores what it is given; what a snapshot holds is its writer's business."""
+        if self._snapshots is None:
+            self._snapshots = self.factory.aggregate_recorder("snapshots")
+        return self._snapshots
+
     def head(self) -> int:
         """The last notification id in the log (0 when empty)."""
         return self.recorder.max_notification_id() or 0
@@ -219,7 +236,7 @@ class Batch(Commands):
                 gc.enable()
 
     def _now(self) -> int:
-        return self.ledger.clock()
+        return self.ledger._now()
 
     def _order(self, account_id: str, intent_id: str, *, expect_new: bool = False) -> Order:
         stream = order_key(account_id, intent_id)
