@@ -36,11 +36,11 @@ class Account:
         if not self.exists:
             raise RequestRefused("account_id", f"unknown account {self.account_id!r}; open it first")
 
-    def instrument(self, symbol: str) -> ev.InstrumentSpec:
+    def instrument(self, symbol: str, field: str = "order.symbol") -> ev.InstrumentSpec:
         self.require_open()
         spec = self.instruments.get(symbol)
         if spec is None:
-            raise RequestRefused("order.symbol", f"unknown symbol {symbol!r} on account {self.account_id!r}")
+            raise RequestRefused(field, f"unknown symbol {symbol!r} on account {self.account_id!r}")
         return spec
 
     def decide(self, e: ev.AccountEvent) -> list[ev.AccountEvent]:
@@ -55,6 +55,8 @@ class Account:
         self.require_open()
         if isinstance(e, ev.AssetRegistered):
             return [] if self.instruments.get(e.asset.symbol) == e.asset else [e]
+        if isinstance(e, ev.MarkPriceRecorded | ev.LeverageSet):
+            self.instrument(e.symbol_id, "symbol_id")  # never guessed: a symbol must be registered first
         if isinstance(e, ev.BalanceAdjusted) and e.reference:
             seen = self.adjustments.get(e.reference)
             if seen is not None:

@@ -271,3 +271,12 @@ def test_numbers_at_the_bounds_are_recorded_exactly():
     exact = decimal.Context(prec=200)
     assert order.filled_notional == exact.multiply(finest, largest)
     assert order.remaining_quantity == exact.subtract(largest, finest)
+
+
+@pytest.mark.parametrize("method, value", [("record_mark_price", {"price": "1"}), ("set_leverage", {"leverage": "5"})])
+def test_marks_and_leverage_for_an_unregistered_symbol_are_refused(method: str, value: dict):
+    ledger = memory_ledger()
+    head = ledger.head()
+    with pytest.raises(RequestRefused, match=r"^symbol_id: unknown symbol 'NOPE'"):
+        getattr(ledger, method)(ACCOUNT, symbol_id="NOPE", ts_event=TS, **value)
+    assert ledger.head() == head

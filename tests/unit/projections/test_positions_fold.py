@@ -237,6 +237,7 @@ def test_fills_after_a_cancel_and_overfills_still_move_the_position():
 
 def test_position_timestamps_follow_fills_marks_and_leverage():
     desk = perp_desk()
+    desk.instrument(symbol="ETHUSDT")
     desk.trade("BUY", "1", "100")
     filled_at = desk.ts
     assert position(desk.books()).updated_at == filled_at
