@@ -1,0 +1,333 @@
+"""Keep the read tables at the head of the log: `project(store_url)` once, `project(..., follow=True)` live.
+
+    from adapters.projector import project
+    position = project("postgresql://...", follow=True)    # returns the position reached
+
+How it goes:
+1. The tables are created where missing, and their tracking position P read.
+2. The books at P are rebuilt WITHOUT writing (`load_books`, by default a fold of the log from the start
+   up to P; a snapshot loader can take its place: see `BooksLoader`).
+3. Then batches: read up to `batch_size` notifications after the position (one query), fold them (cut
+   short after `max_batch_s`), and write the changed rows with the batch's last notification id as the
+   tracking position, in one transaction (`ReadTables.write`). A crash anywhere loses at most the batch
+   in flight, whose rows roll back with its tracking: a restart redoes it, exactly once.
+4. `follow=True`: after catching up, wait for more. On PostgreSQL a LISTEN on the events table's channel
+   (`ledger_events`; the recorder NOTIFYs it in every insert transaction) wakes the projector at once,
+   with a poll every `poll_interval_s` as a safety net (1 s by default); SQLite and memory stores have no
+   notification, so they poll (every 0.05 s by default).
+5. SIGINT / SIGTERM (while `project` runs in the main thread) or `Stop.set()` from anywhere: the batch in
+   flight is finished and committed, connections are closed, and `project` returns the position reached.
+   A second SIGINT raises KeyboardInterrupt at once (the batch in flight rolls back).
+
+`on_batch(BatchCommitted)` is called after each commit, with the wall time of the commit and each
+event's `ts_recorded`: lag = `committed_ns - ts_recorded` (what the live-lag benchmark measures).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.read_tables import ReadTables, ReadTablesError, open_read_tables
+from kernel.ledger import Ledger
+from projections import Books, ProjectionError
+
+DEFAULT_BATCH_SIZE = 5_000
+MAX_BATCH_S = 0.2  # fold for at most this long before committing what is folded
+LISTEN_POLL_S = 1.0  # PostgreSQL: the safety-net poll beside LISTEN
+POLL_S = 0.05  # SQLite and memory: how often to look for new events
+STOP_CHECK_EVERY = 4096  # events folded between looks at the stop flag while rebuilding
+
+
+@dataclass(frozen=True)
+class BatchCommitted:
+    """One batch, committed: the tables now include every event up to `position`."""
+
+    position: int  # the new tracking position (last notification id of the batch)
+    first_id: int  # first notification id of the batch
+    events: int  # events folded in the batch
+    rows: int  # rows written or deleted
+    committed_ns: int  # time.time_ns() just after the commit
+    recorded_ns: tuple[int, ...]  # the batch's events' ts_recorded, in log order
+
+
+class Stop:
+    """A request to stop, which also wakes a waiting projector at once (a self-pipe). Thread-safe, and
+    safe to `set()` from a signal handler."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.reason = ""
+        self._r, self._w = os.pipe()
+        os.set_blocking(self._r, False)
+        os.set_blocking(self._w, False)
+
+    def set(self, reason: str = "requested") -> None:
+        self.reason = self.reason or reason
+        self.requested = True
+        try:
+            os.write(self._w, b"\0")
+        except (BlockingIOError, OSError):  # the pipe is full (already woken) or closed
+            pass
+
+    def __bool__(self) -> bool:
+        return self.requested
+
+    def wait(self, timeout: float, fds: Sequence[int] = ()) -> list[int]:
+        """Sleep up to `timeout` s, or until stopped, or until one of `fds` is readable (returned)."""
+        if self.requested:
+            return []
+        ready, _, _ = select.select([self._r, *fds], [], [], max(timeout, 0.0))
+        return [fd for fd in ready if fd != self._r]
+
+    def close(self) -> None:
+        for fd in (self._r, self._w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+BooksLoader = Callable[[Ledger, int, Stop], Books | None]
+"""`(ledger, position, stop) -> Books` folded exactly up to notification id `position` (or None if stopped
+first). The hook for projection snapshots: load the nearest snapshot at or before `position`, fold the
+rest, and return books equal to a fold from the start (the changes they collected are discarded)."""
+
+
+def fold_log(ledger: Ledger, position: int, stop: Stop) -> Books | None:
+    """The default `BooksLoader`: fold the log from the start up to `position`."""
+    books = Books()
+    for count, (_, event) in enumerate(ledger.read(until=position), 1):
+        books.apply(event)
+        if count % STOP_CHECK_EVERY == 0 and stop:
+            return None
+    return books
+
+
+class Projector:
+    """The batch loop behind `project`; usable on its own (a bench drives it in a thread with a `Stop`)."""
+
+    def __init__(self, ledger: Ledger, tables: ReadTables, *, batch_size: int = DEFAULT_BATCH_SIZE,
+                 max_batch_s: float = MAX_BATCH_S, on_batch: Callable[[BatchCommitted], Any] | None = None,
+                 load_books: BooksLoader = fold_log):  # fmt: skip
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.ledger, self.tables = ledger, tables
+        self.batch_size, self.max_batch_s = batch_size, max_batch_s
+        self.on_batch, self.load_books = on_batch, load_books
+        self.books: Books | None = None
+        self.position = 0
+        self._buffer: list[Any] = []  # notifications read but not folded yet (a batch cut short)
+        self._page_full = False  # the last page read held `batch_size` notifications: maybe more behind
+
+    def start(self, stop: Stop) -> bool:
+        """Create the tables, read the tracking position and rebuild the books there. False if stopped."""
+        self.tables.create()
+        position = self.tables.position()
+        head = self.ledger.head()
+        if position > head:
+            raise ReadTablesError(f"the read tables are at position {position}, beyond the log's head {head}: "
+                                  "they were built from another store; reset them")  # fmt: skip
+        books = self.load_books(self.ledger, position, stop) if position else Books()
+        if books is None:
+            return False
+        books.take_changes()  # those rows are in the tables already
+        self.books, self.position, self._buffer = books, position, []
+        return True
+
+    def run_batch(self) -> int:
+        """Fold and commit one batch; returns the number of events folded (0: nothing new)."""
+        books = self.books
+        if books is None:
+            raise RuntimeError("Projector.start() first (or again, after a failed batch)")
+        if not self._buffer:
+            self._buffer = list(self.ledger.recorder.select_notifications(
+                start=self.position, limit=self.batch_size, inclusive_of_start=False))  # fmt: skip
+            self._page_full = len(self._buffer) == self.batch_size
+            if not self._buffer:
+                return 0
+        pending, decode = self._buffer, self.ledger.mapper.decode
+        deadline = time.perf_counter() + self.max_batch_s
+        recorded: list[int] = []
+        last = self.position
+        try:
+            for notification in pending:
+                event = decode(notification)
+                books.apply(event)  # on an error, changes nothing
+                recorded.append(event.ts_recorded)
+                last = notification.id
+                if len(recorded) % 256 == 0 and time.perf_counter() > deadline:
+                    break
+        except Exception as e:
+            # A notification the books cannot fold: commit what came before it, then stop here.
+            self._buffer = pending[len(recorded) :]
+            if recorded:
+                self._commit(books, last, pending[0].id, recorded)
+            self.books = None
+            raise ProjectionError(f"notification {self._buffer[0].id}: {e} (the read tables are at "
+                                  f"{self.position})") from e  # fmt: skip
+        except BaseException:
+            self.books = None  # folded past what the tables hold
+            raise
+        self._buffer = pending[len(recorded) :]
+        self._commit(books, last, pending[0].id, recorded)
+        return len(recorded)
+
+    def _commit(self, books: Books, last: int, first: int, recorded: list[int]) -> None:
+        try:
+            rows = self.tables.write(books, books.take_changes(), last)
+        except BaseException:
+            self.books = None  # folded past what the tables hold: rebuild (start) before going on
+            raise
+        self.position = last
+        if self.on_batch is not None:
+            self.on_batch(BatchCommitted(last, first, len(recorded), rows, time.time_ns(), tuple(recorded)))
+
+    def catch_up(self, stop: Stop) -> int:
+        """Batches until the head of the log (as it was when the last page was read), or until stopped."""
+        while not stop:
+            reading = not self._buffer
+            folded = self.run_batch()
+            if reading and (folded == 0 or not self._page_full) and not self._buffer:
+                break  # that page ended before `batch_size`: the head, and all of it is committed
+        return self.position
+
+    def follow(self, stop: Stop, *, poll_interval_s: float, listener: Listener | None = None) -> int:
+        """Catch up, then wait for new events (woken by `listener` or every `poll_interval_s`) until stopped."""
+        while not stop:
+            if listener is not None:
+                listener.drain()  # before reading: what is committed after this wakes the next wait
+            self.catch_up(stop)
+            if stop:
+                break
+            fds = listener.fds() if listener is not None else []
+            stop.wait(poll_interval_s, fds)
+        return self.position
+
+
+class Listener:
+    """LISTEN on a PostgreSQL channel over a connection of its own; reconnects after a failure (and the
+    projector polls meanwhile)."""
+
+    def __init__(self, connect_kwargs: dict[str, Any], channel: str):
+        self.connect_kwargs, self.channel = {**connect_kwargs, "autocommit": True}, channel
+        self.conn: Any = None
+        self.notified = 0
+
+    def open(self) -> Listener:
+        import psycopg
+        from psycopg.sql import SQL, Identifier
+
+        try:
+            self.conn = psycopg.connect(**self.connect_kwargs)
+            self.conn.execute(SQL("LISTEN {}").format(Identifier(self.channel)))
+        except psycopg.OperationalError:
+            self.close()
+        return self
+
+    def fds(self) -> list[int]:
+        if self.conn is None:
+            self.open()
+        return [self.conn.fileno()] if self.conn is not None else []
+
+    def drain(self) -> None:
+        import psycopg
+
+        if self.conn is None:
+            return
+        try:
+            self.notified += sum(1 for _ in self.conn.notifies(timeout=0))
+        except psycopg.Error:  # the connection broke: poll until it can be opened again
+            self.close()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            finally:
+                self.conn = None
+
+
+def listener_for(ledger: Ledger) -> Listener | None:
+    """A LISTEN on the ledger's events channel if its store is PostgreSQL, else None (poll)."""
+    recorder = ledger.recorder
+    channel = getattr(recorder, "channel_name", None)
+    datastore = getattr(recorder, "datastore", None)
+    if channel is None or not hasattr(getattr(datastore, "pool", None), "kwargs"):
+        return None
+    from adapters.read_tables.postgres import connection_kwargs
+
+    return Listener(connection_kwargs(datastore), channel).open()
+
+
+@contextmanager
+def stop_on_signals(stop: Stop, enabled: bool = True) -> Iterator[None]:
+    """While inside: SIGINT and SIGTERM set `stop` (a second SIGINT raises KeyboardInterrupt). Only in the
+    main thread, where Python delivers signals; elsewhere a no-op."""
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def project(source: str | Ledger | None = None, *, follow: bool = False, batch_size: int = DEFAULT_BATCH_SIZE,
+            max_batch_s: float = MAX_BATCH_S, poll_interval_s: float | None = None,
+            tables: ReadTables | None = None, on_batch: Callable[[BatchCommitted], Any] | None = None,
+            on_start: Callable[[int, int], Any] | None = None, stop: Stop | None = None,
+            handle_signals: bool = True, load_books: BooksLoader = fold_log) -> int:  # fmt: skip
+    """Bring the read tables to the head of the log (and keep them there with `follow`); returns the
+    tracking position reached.
+
+    `source`: a store URL (opened and closed here; None: LEDGER_STORE_URL, else the default store) or an
+    open `Ledger` (left open). `tables`: default the tables beside the store (`open_read_tables`); a
+    memory:// store must pass its own `MemoryReadTables`, or they vanish on return. `on_start(position,
+    head)` is called once the books are rebuilt (a progress bar's start and total). `poll_interval_s`:
+    default 1 s beside LISTEN on PostgreSQL, 0.05 s elsewhere. `stop`: set it to stop from another thread.
+    """
+    ledger = source if isinstance(source, Ledger) else Ledger.open(source)
+    own_tables, own_stop = tables is None, stop is None
+    stop = stop if stop is not None else Stop()
+    listener: Listener | None = None
+    try:
+        read_tables = tables if tables is not None else open_read_tables(ledger)
+        try:
+            with stop_on_signals(stop, handle_signals):
+                listener = listener_for(ledger) if follow else None  # listening before the first read
+                projector = Projector(ledger, read_tables, batch_size=batch_size, max_batch_s=max_batch_s,
+                                      on_batch=on_batch, load_books=load_books)  # fmt: skip
+                if not projector.start(stop):  # stopped while rebuilding: nothing written
+                    return read_tables.position()
+                if on_start is not None:
+                    on_start(projector.position, ledger.head())
+                if follow:
+                    interval = poll_interval_s or (LISTEN_POLL_S if listener is not None else POLL_S)
+                    return projector.follow(stop, poll_interval_s=interval, listener=listener)
+                return projector.catch_up(stop)
+        finally:
+            if listener is not None:
+                listener.close()
+            if own_tables:
+                read_tables.close()
+    finally:
+        if not isinstance(source, Ledger):
+            ledger.close()
+        if own_stop:
+            stop.close()
