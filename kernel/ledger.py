@@ -96,11 +96,8 @@ class Ledger(Commands):
 
     def _now(self) -> int:
         """The `ts_recorded` of the next event: the clock, but never earlier than the previous stamp of this
-        Ledger (a wall clock can step back), so that one process appends non-decreasing `ts_recorded`."""
-        now = self.clock()
-        if now < self._last_stamp:
-            now = self._last_stamp
-        self._last_stamp = now
+        Ledger (a wall clock can step back): what one Ledger appends has non-decreasing `ts_recorded`."""
+        now = self._last_stamp = max(self.clock(), self._last_stamp)
         return now
 
     def _commit(self, batch: Batch) -> None:
