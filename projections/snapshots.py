@@ -1,0 +1,319 @@
+"""Projection snapshots: the whole `Books` at a log position, stored with eventsourcing's own machinery.
+
+Where: the ledger's aggregate recorder for purpose "snapshots" (`Ledger.snapshot_recorder()`; the table
+`stored_snapshots` on SQLite, `ledger_snapshots` on PostgreSQL, in process on memory://). Each snapshot is
+one `StoredEvent`:
+- `originator_id`: `SNAPSHOT_STREAM_ID`, a fixed uuid5 naming the books *and* the versions their snapshot
+  depends on (`SNAPSHOT_VERSION` here, `projections.HASH_VERSION`): when either is bumped, snapshots
+  of the old shape are simply not seen again, and as-of queries fold from the start until new ones exist;
+- `originator_version`: the notification id the snapshot covers (the books after folding every event up
+  to and including it), so "the nearest snapshot at or before p" is
+  `select_events(SNAPSHOT_STREAM_ID, lte=p, desc=True, limit=1)`, and the store's unique
+  (id, version) key makes a second snapshot at the same position an `IntegrityError`: "already there";
+- `topic`: `BooksSnapshot.v<SNAPSHOT_VERSION>`;
+- `state`: msgspec MessagePack of typed structs (`BooksSnap` below), compressed and encrypted like the
+  log when the store is configured to. Decoding builds plain data into the kernel's and the books'
+  classes by their public attributes: reading a snapshot never runs stored code (no pickle).
+
+The encoding is deterministic: every keyed collection is written sorted by key (dict keys too), so the
+same books give the same bytes whatever order their dicts were filled in. A field added to `Order`,
+`AccountBook`, `PositionBook`, `BalanceBook` or `Books` that this codec does not know makes `encode_books`
+refuse (`SnapshotError`) rather than write a snapshot that would lose it: extend the structs and bump
+`SNAPSHOT_VERSION`. Likewise, a change to what the fold computes from the same events must bump
+`SNAPSHOT_VERSION` (or `HASH_VERSION`): a stored snapshot holds the old figures.
+"""
+
+from __future__ import annotations
+
+import gc
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+import msgspec
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from kernel import events as ev
+from kernel.ledger import Ledger
+from kernel.order import Order
+from kernel.schema.order_spec import StandardOrderStatus
+from projections.accounts import AccountBook
+from projections.balances import BalanceBook
+from projections.hashing import HASH_VERSION
+from projections.positions import PositionBook
+from projections.state import Books
+
+SNAPSHOT_VERSION = 1
+SNAPSHOT_TOPIC = f"BooksSnapshot.v{SNAPSHOT_VERSION}"
+SNAPSHOT_NAMESPACE = uuid.UUID("0b7c3e51-8d2f-5a4e-9c61-3f0d2a7b8e14")
+SNAPSHOT_STREAM_ID = uuid.uuid5(SNAPSHOT_NAMESPACE, f"books/snapshot-v{SNAPSHOT_VERSION}/hash-v{HASH_VERSION}")
+
+
+class SnapshotError(Exception):
+    """A snapshot cannot be written (the codec does not know a field) or read (wrong topic, bad bytes)."""
+
+
+class Snapshot(NamedTuple):
+    """Books restored from a snapshot, and the notification id they cover."""
+
+    books: Books
+    position: int
+
+
+# ---------------------------------------------------------------------------------------- the schema
+class _Struct(msgspec.Struct, frozen=True, array_like=True, forbid_unknown_fields=True):
+    pass
+
+
+class OrderSnap(_Struct, frozen=True):
+    """Every slot of `kernel.order.Order`, in its order."""
+
+    account_id: str
+    intent_id: str
+    version: int
+    status: StandardOrderStatus | None
+    status_before_pending: StandardOrderStatus | None
+    intent: ev.OrderSpec | None
+    group_id: str | None
+    metadata: dict[str, Any]
+    created_at: int
+    updated_at: int
+    last_sync_at: int
+    submitted: bool
+    accepted: bool
+    client_order_id: str
+    exchange_order_id: str
+    exchange_quantity: Decimal
+    exchange_price: Decimal | None
+    filled_quantity: Decimal
+    filled_notional: Decimal
+    fees: dict[str, Decimal]
+    fills: dict[str, tuple[Decimal, Decimal]]
+    ack_keys: list[tuple[str, ...]]  # a set in the Order; sorted here
+    amend_requests: int
+    cancel_requests: int
+    error_message: str | None
+    anomalies: list[str]
+    external: bool
+
+
+class AccountSnap(_Struct, frozen=True):
+    account_id: str
+    opened: ev.AccountOpened | None
+    instruments: dict[str, ev.InstrumentSpec]
+    marks: dict[str, Decimal]
+    leverage: dict[str, Decimal]
+    realized_pnl: dict[str, Decimal]
+    reported: ev.ExchangeBalancesReported | None
+    updated_at: int
+
+
+class PositionSnap(_Struct, frozen=True):
+    account_id: str
+    symbol: str
+    quantity: Decimal
+    entry_price: Decimal | None
+    realized_pnl: Decimal
+    updated_at: int
+
+
+class BalanceSnap(_Struct, frozen=True):
+    account_id: str
+    asset_id: str
+    total: Decimal
+    updated_at: int
+
+
+class ReservedSnap(_Struct, frozen=True):
+    account_id: str
+    intent_id: str
+    asset_id: str
+    amount: Decimal
+
+
+class BooksSnap(_Struct, frozen=True):
+    """The whole books. `open_orders` names, per account, the intent ids of its open orders (the Order
+    objects are those of `orders`: the index shares them, so does the restored one)."""
+
+    events_applied: int
+    orders: list[OrderSnap]
+    open_orders: list[tuple[str, list[str]]]
+    accounts: list[AccountSnap]
+    positions: list[PositionSnap]
+    balances: list[BalanceSnap]
+    reserved: list[ReservedSnap]
+
+
+def _fields(cls: type[msgspec.Struct]) -> tuple[str, ...]:
+    return cls.__struct_fields__
+
+
+# What each class holds, as the codec knows it; checked against the live classes before every encoding.
+_KNOWN = {
+    Order: _fields(OrderSnap),
+    AccountBook: _fields(AccountSnap),
+    PositionBook: _fields(PositionSnap),
+    BalanceBook: _fields(BalanceSnap),
+}
+_BOOKS_ATTRIBUTES = frozenset(
+    {"orders", "open_orders", "accounts", "position_books", "balance_books", "reserved", "events_applied",
+     "_changed"}  # `_changed` is what `take_changes` collects since its last call: not state
+)  # fmt: skip
+
+_encoder = msgspec.msgpack.Encoder(decimal_format="string", order="deterministic")
+_decoder = msgspec.msgpack.Decoder(BooksSnap)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Building or walking a snapshot allocates (or visits) one object per field of every order; the cyclic
+    collector running meanwhile rescans the whole heap again and again (measured: most of the time). The
+    work is bounded, so pause it for its length."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def check_codec(books: Books | None = None) -> None:
+    """Refuse (`SnapshotError`) if a class the books are made of holds something this codec would drop."""
+    for cls, known in _KNOWN.items():
+        slots = tuple(getattr(cls, "__slots__", ()))
+        if set(slots) != set(known):
+            missing = sorted(set(slots) - set(known))
+            raise SnapshotError(f"snapshot codec v{SNAPSHOT_VERSION} does not match {cls.__name__}: "
+                                f"unknown {missing}, gone {sorted(set(known) - set(slots))}")  # fmt: skip
+    names = set(vars(books if books is not None else Books()))
+    if names != _BOOKS_ATTRIBUTES:
+        raise SnapshotError(f"snapshot codec v{SNAPSHOT_VERSION} does not match Books: "
+                            f"unknown {sorted(names - _BOOKS_ATTRIBUTES)}, gone {sorted(_BOOKS_ATTRIBUTES - names)}")
+
+
+# ---------------------------------------------------------------------------------------- to builtins
+def _order_snap(order: Order) -> OrderSnap:
+    values = {name: getattr(order, name) for name in _KNOWN[Order]}
+    values["ack_keys"] = sorted(order.ack_keys)
+    return OrderSnap(**values)
+
+
+def _plain(obj: object, cls: type[msgspec.Struct]) -> msgspec.Struct:
+    return cls(**{name: getattr(obj, name) for name in _fields(cls)})
+
+
+def books_document(books: Books) -> BooksSnap:
+    """The books as the snapshot's typed document (every collection sorted by key)."""
+    check_codec(books)
+    return BooksSnap(
+        events_applied=books.events_applied,
+        orders=[_order_snap(books.orders[key]) for key in sorted(books.orders)],
+        open_orders=[(account_id, sorted(books.open_orders[account_id])) for account_id in sorted(books.open_orders)],
+        accounts=[_plain(books.accounts[a], AccountSnap) for a in sorted(books.accounts)],  # type: ignore[misc]
+        positions=[_plain(books.position_books[k], PositionSnap) for k in sorted(books.position_books)],  # type: ignore[misc]
+        balances=[_plain(books.balance_books[k], BalanceSnap) for k in sorted(books.balance_books)],  # type: ignore[misc]
+        reserved=[ReservedSnap(k[0], k[1], *books.reserved[k]) for k in sorted(books.reserved)],
+    )  # fmt: skip
+
+
+def encode_books(books: Books) -> bytes:
+    """Deterministic bytes of the whole books (MessagePack; decimals as their exact text)."""
+    with _gc_paused():
+        return _encoder.encode(books_document(books))
+
+
+# ---------------------------------------------------------------------------------------- from builtins
+def _restore(cls: type, snap: msgspec.Struct) -> Any:
+    obj = cls.__new__(cls)
+    for name in snap.__struct_fields__:
+        setattr(obj, name, getattr(snap, name))
+    return obj
+
+
+def _order(snap: OrderSnap) -> Order:
+    order: Order = _restore(Order, snap)  # its dicts and lists are the decoder's fresh ones: not shared
+    order.ack_keys = set(snap.ack_keys)
+    return order
+
+
+def books_from_document(doc: BooksSnap) -> Books:
+    books = Books()
+    books.events_applied = doc.events_applied
+    for snap in doc.orders:
+        books.orders[(snap.account_id, snap.intent_id)] = _order(snap)
+    for account_id, intent_ids in doc.open_orders:
+        books.open_orders[account_id] = {i: books.orders[(account_id, i)] for i in intent_ids}
+    for a in doc.accounts:
+        books.accounts[a.account_id] = _restore(AccountBook, a)
+    for p in doc.positions:
+        books.position_books[(p.account_id, p.symbol)] = _restore(PositionBook, p)
+    for b in doc.balances:
+        books.balance_books[(b.account_id, b.asset_id)] = _restore(BalanceBook, b)
+    for r in doc.reserved:
+        books.reserved[(r.account_id, r.intent_id)] = (r.asset_id, r.amount)
+    return books
+
+
+def decode_books(data: bytes) -> Books:
+    """Books from `encode_books` bytes; `SnapshotError` for bytes that are not such a snapshot."""
+    try:
+        with _gc_paused():
+            return books_from_document(_decoder.decode(data))
+    except (msgspec.DecodeError, KeyError) as e:
+        raise SnapshotError(f"not a {SNAPSHOT_TOPIC} snapshot: {e}") from None
+
+
+# ---------------------------------------------------------------------------------------- the store
+def save_snapshot(ledger: Ledger, books: Books, position: int) -> bool:
+    """Store `books` as the snapshot covering notification id `position` (> 0). False when a snapshot at
+    that position is already there (then nothing is written: the log is immutable, so it is the same)."""
+    if position <= 0:
+        raise ValueError(f"a snapshot covers a notification id > 0, got {position}")
+    recorder = ledger.snapshot_recorder()
+    if recorder.select_events(SNAPSHOT_STREAM_ID, gt=position - 1, lte=position, limit=1):
+        return False
+    state = encode_books(books)
+    mapper = ledger.mapper
+    if mapper.compressor:
+        state = mapper.compressor.compress(state)
+    if mapper.cipher:
+        state = mapper.cipher.encrypt(state)
+    try:
+        recorder.insert_events([StoredEvent(SNAPSHOT_STREAM_ID, position, SNAPSHOT_TOPIC, state)])
+    except IntegrityError:
+        return False  # another process wrote it meanwhile
+    return True
+
+
+def load_snapshot(ledger: Ledger, position: int | None = None) -> Snapshot | None:
+    """The nearest snapshot covering at most `position` (the latest when None), or None."""
+    if position is not None and position <= 0:
+        return None
+    recorder = ledger.snapshot_recorder()
+    found = recorder.select_events(SNAPSHOT_STREAM_ID, lte=position, desc=True, limit=1)
+    if not found:
+        return None
+    stored = found[0]
+    # SQL stores answer the greatest version; the in-memory one walks its rows in insertion order, which
+    # is not version order once gaps are filled in later (`ensure_snapshots(rescan=True)`). So make sure
+    # nothing nearer exists: on SQL, one indexed query that finds nothing.
+    while nearer := recorder.select_events(SNAPSHOT_STREAM_ID, gt=stored.originator_version, lte=position, limit=1):
+        stored = nearer[0]
+    if stored.topic != SNAPSHOT_TOPIC:
+        raise SnapshotError(f"snapshot at {stored.originator_version} has topic {stored.topic!r}, "
+                            f"expected {SNAPSHOT_TOPIC!r}")  # fmt: skip
+    state = stored.state
+    mapper = ledger.mapper
+    if mapper.cipher:
+        state = mapper.cipher.decrypt(state)
+    if mapper.compressor:
+        state = mapper.compressor.decompress(state)
+    return Snapshot(decode_books(state), stored.originator_version)
+
+
+def snapshot_positions(ledger: Ledger) -> list[int]:
+    """The positions that have a snapshot, ascending (reads every snapshot's row: for tests and tools)."""
+    return sorted(s.originator_version for s in ledger.snapshot_recorder().select_events(SNAPSHOT_STREAM_ID))
