@@ -26,7 +26,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 from pydantic import BaseModel
 
@@ -167,7 +167,8 @@ class ReadTables(ABC):
 
     Writing: `create()` (idempotent), `position()`, `write(books, changes, position)`, `reset()`.
     Reading (sorted by key, each row's `data` decoded to the seed model): `orders`, `positions`,
-    `balances`, `accounts`."""
+    `balances`, `accounts`. `close()`, or use as a context manager. An object holds one connection: use
+    one per thread (the memory tables are locked and may be shared)."""
 
     _expected: int | None = None  # the tracking position last read or written by this object
 
@@ -196,6 +197,12 @@ class ReadTables(ABC):
 
     def close(self) -> None:
         """Release connections."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- the shared part
     def position(self) -> int:

@@ -23,7 +23,10 @@ from adapters.read_tables import (
     TrackingConflict,
     open_read_tables,
 )
-from projections import Books
+from kernel import events as ev
+from kernel.commands import order_stream_id
+from kernel.mapper import Envelope
+from projections import Books, ProjectionError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHUNK = 500  # demo steps per recording transaction
@@ -100,7 +103,7 @@ def test_any_batch_size_gives_the_same_tables(sqlite_url, open_ledger, batch_siz
     ledger = open_ledger(sqlite_url)
     record_day(ledger, orders=10)
     assert project(ledger, batch_size=batch_size) == ledger.head()
-    with _opened(ledger) as tables:
+    with open_read_tables(ledger) as tables:
         assert_tables_equal_fold(tables, ledger)
 
 
@@ -136,10 +139,24 @@ def test_a_failed_write_rolls_back_the_rows_with_the_tracking(url_fixture, reque
     tables.close()
 
 
+def test_an_event_the_books_cannot_fold_stops_the_projector_where_it_is(sqlite_url, open_ledger):
+    ledger = open_ledger(sqlite_url)
+    good = record_day(ledger, orders=8)
+    # Written behind the kernel's back: an order event for an order that was never placed.
+    ghost = ev.OrderExpired(account_id=SPOT, intent_id="ghost", ts_event=1, ts_recorded=1)
+    ledger.recorder.insert_events([ledger.mapper.to_stored_event(Envelope(order_stream_id(SPOT, "ghost"), 1, ghost))])
+    record_day(ledger, seed=8, orders=8)
+    for _ in range(2):  # and again: never skipped
+        with pytest.raises(ProjectionError, match=f"notification {good + 1}: .*ghost"):
+            project(ledger, batch_size=10_000)
+        with open_read_tables(ledger) as tables:
+            assert_tables_equal_fold(tables, ledger, until=good)  # what came before it is committed
+
+
 def test_two_writers_on_one_set_of_tables_conflict(sqlite_url, open_ledger):
     ledger = open_ledger(sqlite_url)
     record_day(ledger, orders=10)
-    with _opened(ledger) as first, _opened(ledger) as second:
+    with open_read_tables(ledger) as first, open_read_tables(ledger) as second:
         first.create()
         assert first.position() == second.position() == 0
         books = Books.of(e for _, e in ledger.read())
@@ -231,7 +248,7 @@ def test_sigkill_mid_batch_then_restart_equals_a_clean_replay(pg_url, open_ledge
     finally:
         proc.kill()
         proc.wait()
-    with _opened(ledger) as tables:
+    with open_read_tables(ledger) as tables:
         position = tables.position()
         assert position == [n for n, _ in ledger.read()][4 * 300 - 1] < head
         assert_tables_equal_fold(tables, ledger, until=position)  # 4 batches committed, the 5th not at all
@@ -254,7 +271,7 @@ def test_follow_picks_up_new_events_and_stops_on_a_signal(url_fixture, sig, requ
         print("reached", project({url!r}, follow=True, poll_interval_s={poll}), flush=True)
     """)
     try:
-        with _opened(ledger) as tables:
+        with open_read_tables(ledger) as tables:
             wait_until(lambda: tracked(tables) == ledger.head(), what="the first catch-up")
             for seed in (8, 9):  # appended while it follows, in two separate waves
                 head = record_day(ledger, seed=seed, orders=10)
@@ -267,16 +284,3 @@ def test_follow_picks_up_new_events_and_stops_on_a_signal(url_fixture, sig, requ
     finally:
         proc.kill()
         proc.wait()
-
-
-class _opened:
-    """`with _opened(ledger) as tables`: the read tables beside the ledger's events, closed after."""
-
-    def __init__(self, ledger):
-        self.tables = open_read_tables(ledger)
-
-    def __enter__(self):
-        return self.tables
-
-    def __exit__(self, *exc):
-        self.tables.close()
