@@ -37,6 +37,7 @@ from projections import Books, Changes, OrderView
 
 PROJECTION = "books"  # the tracking row's name: one projection keeps all four tables
 FORMAT = 1  # the rows' format; a change to the columns or to what `data` holds bumps it
+NOT_CREATED = "the read tables are not built yet: run `ledger project`"
 
 
 class ReadTablesError(LedgerError):

@@ -7,8 +7,10 @@ from typing import Any
 
 from adapters.read_tables.base import (
     FORMAT,
+    NOT_CREATED,
     TABLES,
     ReadTables,
+    ReadTablesError,
     Row,
     Rows,
     Table,
@@ -34,7 +36,9 @@ class MemoryReadTables(ReadTables):
 
     def _read_tracking(self) -> tuple[int, int]:
         with self._lock:
-            return self.tracking or 0, FORMAT
+            if self.tracking is None:
+                raise ReadTablesError(NOT_CREATED)
+            return self.tracking, FORMAT
 
     def _commit(self, rows: Rows, expected: int, position: int) -> None:
         with self._lock:
@@ -54,7 +58,9 @@ class MemoryReadTables(ReadTables):
 
     def _select(self, table: Table, where: dict[str, Any]) -> list[tuple[Any, ...]]:
         with self._lock:
-            rows = self.tables.get(table.name, {})
+            if self.tracking is None:
+                raise ReadTablesError(NOT_CREATED)
+            rows = self.tables[table.name]
             columns = table.all_columns
             at = {column: columns.index(column) for column in where}
             width = len(table.key)

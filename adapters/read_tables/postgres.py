@@ -15,6 +15,7 @@ from psycopg.sql import SQL, Composed, Identifier, Placeholder
 from adapters.read_tables.base import (
     FORMAT,
     INDEXES,
+    NOT_CREATED,
     PROJECTION,
     TABLES,
     TRACKING_TABLE,
@@ -126,7 +127,7 @@ class PostgresReadTables(ReadTables):
         except psycopg.errors.UndefinedTable:
             row = None
         if row is None:
-            raise ReadTablesError("the read tables are not created (no tracking row)")
+            raise ReadTablesError(NOT_CREATED)
         return int(row[0]), int(row[1])
 
     def _commit(self, rows: Rows, expected: int, position: int) -> None:
@@ -164,7 +165,10 @@ class PostgresReadTables(ReadTables):
             query += SQL(" WHERE ") + SQL(" AND ").join(SQL("{} = %s").format(Identifier(c)) for c in where)
         query += SQL(" ORDER BY {}").format(SQL(", ").join(SQL("{} COLLATE \"C\"").format(Identifier(k))
                                                             for k in table.key))  # fmt: skip
-        return [tuple(row) for row in self.conn.execute(query, tuple(where.values()))]
+        try:
+            return [tuple(row) for row in self.conn.execute(query, tuple(where.values()))]
+        except psycopg.errors.UndefinedTable:
+            raise ReadTablesError(NOT_CREATED) from None
 
     def _clear(self) -> None:
         with self.conn.transaction(), self.conn.cursor() as cur:

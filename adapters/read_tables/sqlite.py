@@ -14,6 +14,7 @@ from typing import Any
 from adapters.read_tables.base import (
     FORMAT,
     INDEXES,
+    NOT_CREATED,
     PROJECTION,
     TABLES,
     TRACKING_TABLE,
@@ -78,7 +79,7 @@ class SQLiteReadTables(ReadTables):
                 raise
             row = None
         if row is None:
-            raise ReadTablesError("the read tables are not created (no tracking row)")
+            raise ReadTablesError(NOT_CREATED)
         return int(row[0]), int(row[1])
 
     def _commit(self, rows: Rows, expected: int, position: int) -> None:
@@ -104,7 +105,12 @@ class SQLiteReadTables(ReadTables):
         if where:
             sql += " WHERE " + " AND ".join(f"{column} = ?" for column in where)
         sql += f" ORDER BY {', '.join(table.key)}"
-        return [tuple(row) for row in self.conn.execute(sql, tuple(where.values()))]
+        try:
+            return [tuple(row) for row in self.conn.execute(sql, tuple(where.values()))]
+        except sqlite3.OperationalError as e:
+            if "no such table" not in str(e):
+                raise
+            raise ReadTablesError(NOT_CREATED) from None
 
     def _clear(self) -> None:
         with self._transaction() as cur:

@@ -98,6 +98,16 @@ def test_project_equals_a_clean_fold_and_a_rerun_writes_nothing(ledger):
     tables.close()
 
 
+def test_tables_not_built_say_so(ledger):
+    tables = tables_for(ledger)
+    for read in (tables.position, tables.orders, tables.positions, tables.balances, tables.accounts):
+        with pytest.raises(ReadTablesError, match="not built yet: run `ledger project`"):
+            read()
+    tables.create()
+    assert (tables.position(), tables.orders(), tables.positions(), tables.accounts()) == (0, [], [], [])
+    tables.close()
+
+
 @pytest.mark.parametrize("batch_size", [1, 23, 5000])
 def test_any_batch_size_gives_the_same_tables(sqlite_url, open_ledger, batch_size):
     ledger = open_ledger(sqlite_url)
