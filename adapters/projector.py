@@ -5,8 +5,8 @@
 
 How it goes:
 1. The tables are created where missing, and their tracking position P read.
-2. The books at P are rebuilt WITHOUT writing (`load_books`, by default a fold of the log from the start
-   up to P; a snapshot loader can take its place: see `BooksLoader`).
+2. The books at P are rebuilt WITHOUT writing (`load_books`: by default the nearest projection snapshot
+   at or before P plus the events after it up to P, else a fold from the start; see `BooksLoader`).
 3. Then batches: read up to `batch_size` notifications after the position (one query), fold them (cut
    short after `max_batch_s`), and write the changed rows with the batch's last notification id as the
    tracking position, in one transaction (`ReadTables.write`). A crash anywhere loses at most the batch
@@ -38,6 +38,7 @@ from typing import Any
 from adapters.read_tables import ReadTables, ReadTablesError, open_read_tables
 from kernel.ledger import Ledger
 from projections import Books, ProjectionError
+from projections.snapshots import load_snapshot
 
 DEFAULT_BATCH_SIZE = 5_000
 MAX_BATCH_S = 0.2  # fold for at most this long before committing what is folded
@@ -96,15 +97,27 @@ class Stop:
 
 
 BooksLoader = Callable[[Ledger, int, Stop], Books | None]
-"""`(ledger, position, stop) -> Books` folded exactly up to notification id `position` (or None if stopped
-first). The hook for projection snapshots: load the nearest snapshot at or before `position`, fold the
-rest, and return books equal to a fold from the start (the changes they collected are discarded)."""
+"""`(ledger, position, stop) -> Books` folded exactly up to notification id `position`, or None if stopped
+first (the changes the books collected are discarded). `books_at` (snapshot + tail) by default;
+`fold_log` folds from the start and ignores snapshots."""
+
+
+def books_at(ledger: Ledger, position: int, stop: Stop) -> Books | None:
+    """The default `BooksLoader`: the nearest projection snapshot at or before `position`
+    (`projections.snapshots`, kept by `projections.replay.ensure_snapshots`), then the log after it."""
+    start = load_snapshot(ledger, position)
+    if start is None:
+        return fold_log(ledger, position, stop)
+    return _fold_into(start.books, ledger, start.position, position, stop)
 
 
 def fold_log(ledger: Ledger, position: int, stop: Stop) -> Books | None:
-    """The default `BooksLoader`: fold the log from the start up to `position`."""
-    books = Books()
-    for count, (_, event) in enumerate(ledger.read(until=position), 1):
+    """A `BooksLoader` that folds the log from the start up to `position` (no snapshot)."""
+    return _fold_into(Books(), ledger, 0, position, stop)
+
+
+def _fold_into(books: Books, ledger: Ledger, after: int, until: int, stop: Stop) -> Books | None:
+    for count, (_, event) in enumerate(ledger.read(after=after, until=until), 1):
         books.apply(event)
         if count % STOP_CHECK_EVERY == 0 and stop:
             return None
@@ -116,7 +129,7 @@ class Projector:
 
     def __init__(self, ledger: Ledger, tables: ReadTables, *, batch_size: int = DEFAULT_BATCH_SIZE,
                  max_batch_s: float = MAX_BATCH_S, on_batch: Callable[[BatchCommitted], Any] | None = None,
-                 load_books: BooksLoader = fold_log):  # fmt: skip
+                 load_books: BooksLoader = books_at):  # fmt: skip
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.ledger, self.tables = ledger, tables
@@ -292,7 +305,7 @@ def project(source: str | Ledger | None = None, *, follow: bool = False, batch_s
             max_batch_s: float = MAX_BATCH_S, poll_interval_s: float | None = None,
             tables: ReadTables | None = None, on_batch: Callable[[BatchCommitted], Any] | None = None,
             on_start: Callable[[int, int], Any] | None = None, stop: Stop | None = None,
-            handle_signals: bool = True, load_books: BooksLoader = fold_log) -> int:  # fmt: skip
+            handle_signals: bool = True, load_books: BooksLoader = books_at) -> int:  # fmt: skip
     """Bring the read tables to the head of the log (and keep them there with `follow`); returns the
     tracking position reached.
 

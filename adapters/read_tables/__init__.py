@@ -56,7 +56,8 @@ def open_read_tables(ledger: Any) -> ReadTables:
     if _is_sqlite(recorder):
         from adapters.read_tables.sqlite import SQLiteReadTables
 
-        return SQLiteReadTables(datastore.pool.db_name, lock_timeout_s=float(datastore.pool.lock_timeout or 30))  # type: ignore[union-attr]
+        pool = datastore.pool  # type: ignore[union-attr]
+        return SQLiteReadTables(pool.db_name, lock_timeout_s=float(pool.lock_timeout or 30))
     if module.startswith("eventsourcing.popo"):
         return MemoryReadTables()
     raise ReadTablesError(f"no read tables for a store recorded by {type(recorder).__name__}")

@@ -42,8 +42,8 @@ def create_statements() -> list[str]:
         statements.append(f"CREATE TABLE IF NOT EXISTS {table.name} ({columns}, PRIMARY KEY ({', '.join(table.key)}))")
     for table, suffix, columns in INDEXES:
         statements.append(f"CREATE INDEX IF NOT EXISTS {table.name}_{suffix} ON {table.name} ({', '.join(columns)})")
-    statements.append(f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} (projection TEXT PRIMARY KEY, "
-                      "position INTEGER NOT NULL, format INTEGER NOT NULL, updated_at_ns INTEGER NOT NULL)")  # fmt: skip
+    statements.append(f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} (projection TEXT PRIMARY KEY, position "
+                      "INTEGER NOT NULL, format INTEGER NOT NULL, updated_at_ns INTEGER NOT NULL)")  # fmt: skip
     return statements
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from adapters.demo import PERP, SPOT, DemoDay
-from adapters.projector import Stop, project
+from adapters.projector import Stop, books_at, fold_log, project
 from adapters.read_tables import (
     MemoryReadTables,
     ReadTablesError,
@@ -26,7 +26,9 @@ from adapters.read_tables import (
 from kernel import events as ev
 from kernel.commands import order_stream_id
 from kernel.mapper import Envelope
-from projections import Books, ProjectionError
+from projections import Books, ProjectionError, state_hash
+from projections.replay import ensure_snapshots
+from projections.snapshots import load_snapshot
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHUNK = 500  # demo steps per recording transaction
@@ -149,6 +151,28 @@ def test_a_failed_write_rolls_back_the_rows_with_the_tracking(url_fixture, reque
     tables.close()
 
 
+def test_a_restart_rebuilds_the_books_from_the_nearest_snapshot(ledger):
+    tables = tables_for(ledger)
+    head = record_day(ledger, orders=30)
+    assert ensure_snapshots(ledger, every=50, cutoff=None)
+    stop = Stop()  # one batch of 75 events, then stop: the tables end between two snapshots
+    assert project(ledger, tables=tables, batch_size=75, stop=stop, on_batch=lambda _: stop.set()) == tables.position()
+    position = tables.position()
+    snapshot = load_snapshot(ledger, position)
+    assert snapshot is not None and 0 < snapshot.position < position
+    assert state_hash(books_at(ledger, position, Stop())) == state_hash(fold_log(ledger, position, Stop()))
+    loaded = []
+
+    def spy(ledger, position, stop):
+        loaded.append(position)
+        return books_at(ledger, position, stop)
+
+    assert project(ledger, tables=tables, load_books=spy) == head
+    assert loaded == [position]
+    assert_tables_equal_fold(tables, ledger)
+    tables.close()
+
+
 def test_an_event_the_books_cannot_fold_stops_the_projector_where_it_is(sqlite_url, open_ledger):
     ledger = open_ledger(sqlite_url)
     good = record_day(ledger, orders=8)
@@ -223,8 +247,9 @@ def tracked(tables) -> int:
 
 
 def spawn(code: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=REPO_ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=REPO_ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
 
 
 @pytest.mark.postgres
