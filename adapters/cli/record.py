@@ -15,10 +15,13 @@ from rich.table import Table
 
 from adapters import event_log
 from adapters.cli.app import UsageError, cli, open_ledger, out
+from adapters.cli.books import print_books, store_is_memory
+from adapters.projector import project
 from adapters.demo import DemoDay, Step
 from kernel import events as ev
 from kernel.ledger import Ledger
-from kernel.order import Order
+from projections import state_hash
+from projections.replay import replay
 
 PROGRESS_MIN_STEPS = 2_000  # shorter runs finish before a bar would be worth drawing
 DEMO_BATCH_STEPS = 500  # commands per transaction while recording the demo day
@@ -40,17 +43,23 @@ def demo(store_url: str, seed: int, orders: int, as_json: bool) -> None:
                  f"The demo day for seed {seed} is already recorded in {store_url}; nothing to do.")
             return
         counts, duplicates, steps = _record_day(ledger, day, show_progress=not as_json)
-        orders_by_status, anomalies = _order_outcomes(ledger)
+        replayed = replay(ledger)
+        if not store_is_memory(ledger):
+            project(ledger, handle_signals=False)  # the read tables `ledger query` reads
+        orders_by_status = Counter(str(v.state.status) for v in replayed.books.order_views())
+        anomalies = Counter(flag for v in replayed.books.order_views() for flag in v.anomalies)
         summary = {
             "store": store_url, "seed": seed, "commands": steps, "recorded": sum(counts.values()),
             "duplicates": duplicates, "events": dict(sorted(counts.items())),
             "orders": dict(sorted(orders_by_status.items())), "anomalies": dict(sorted(anomalies.items())),
-            "head": ledger.head(),
+            "head": ledger.head(), "state_hash": state_hash(replayed.books),
         }  # fmt: skip
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
     _print_demo(summary)
+    out.print()
+    print_books(replayed.books, replayed.position)
 
 
 def _record_day(ledger: Ledger, day: DemoDay, *, show_progress: bool) -> tuple[Counter[str], int, int]:
@@ -72,19 +81,6 @@ def _record_day(ledger: Ledger, day: DemoDay, *, show_progress: bool) -> tuple[C
                     counts.update(type(e).__name__ for e in recorded)
             progress.advance(task, len(chunk))
     return counts, duplicates, len(steps)
-
-
-def _order_outcomes(ledger: Ledger) -> tuple[Counter[str], Counter[str]]:
-    """Final status and anomaly flags of every order, folded from the log in one pass."""
-    orders: dict[tuple[str, str], Order] = {}
-    for _, e in ledger.read():
-        if isinstance(e, ev.OrderEvent):
-            key = (e.account_id, e.intent_id)
-            order = orders.get(key) or orders.setdefault(key, Order(*key))
-            order.apply(e)
-    by_status = Counter(str(o.status) for o in orders.values())
-    anomalies = Counter(flag for o in orders.values() for flag in o.anomalies)
-    return by_status, anomalies
 
 
 def _call(target: Any, step: Step) -> tuple[ev.Event, ...]:
