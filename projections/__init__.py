@@ -34,6 +34,14 @@ The API
     `position_books` ((account, symbol) -> `PositionBook`), `balance_books` ((account, asset) ->
     `BalanceBook`), `reserved` ((account, intent) -> (asset, amount) per reserving order).
     `copy.deepcopy(books)` / `pickle` make a snapshot that folds on identically.
+Replay, as-of and trading days (projections.replay; snapshots in projections.snapshots):
+  `replay(ledger, *, until_position=None, page_size=10_000, books=None, after=0) -> Replayed(books, position)`,
+  `position_at(ledger, ts_ns) -> int`, `state_at(ledger, *, position=None, ts_ns=None) -> Replayed`,
+  `ensure_snapshots(ledger, *, every=100_000, cutoff="00:00", tz="UTC") -> [positions written]`,
+  `day_bounds(ledger, day, cutoff="00:00", tz="UTC") -> (first, last) | None`,
+  `replay_day(ledger, day, *, cutoff="00:00", tz="UTC") -> DayReplay(day, books, opening_position,
+  closing_position, events)`, `TradingCalendar(cutoff, tz)`. Snapshots are msgspec data in the store's
+  "snapshots" recorder (`projections.snapshots`), never pickles.
 `OrderView` (projections.orders) -- the seed `OrderState` plus the intent, quantity, price, filled
   quantity, average fill price, remaining quantity, fees by asset, anomaly flags.
 `state_hash(books) -> str`, `state_document(books) -> dict`, `encode_state(books) -> bytes`
