@@ -125,8 +125,14 @@ def apply_commands(ledger: Ledger, commands: Iterable[Command], *, strict: bool 
 def memory_ledger(account_id: str = ACCOUNT, symbols: Sequence[str] = SYMBOLS,
                   clock: Callable[[], int] | None = None) -> Ledger:  # fmt: skip
     """A `memory://` ledger with a deterministic clock, `account_id` open and `symbols` registered."""
+    return prepared_ledger("memory://", account_id, symbols, clock)
+
+
+def prepared_ledger(store_url: str, account_id: str = ACCOUNT, symbols: Sequence[str] = SYMBOLS,
+                    clock: Callable[[], int] | None = None) -> Ledger:  # fmt: skip
+    """`memory_ledger` on any store (SQLite, PostgreSQL): the same events wherever it is opened."""
     ticks = itertools.count(T0_NS)
-    ledger = Ledger.open("memory://", clock=clock or (lambda: next(ticks)))
+    ledger = Ledger.open(store_url, clock=clock or (lambda: next(ticks)))
     ledger.open_account(account_id, exchange="TEST", account_type="SPOT", base_currency=QUOTE_ASSET,
                         ts_event=T0_NS)  # fmt: skip
     for symbol in symbols:
