@@ -117,6 +117,7 @@ class _Decider(Protocol):
     def _account(self, account_id: str) -> Account: ...
     def _record(self, decide: Decision) -> tuple[ev.Event, ...]: ...
     def _now(self) -> int: ...
+    def _saw_stamp(self, ts_recorded: int) -> None: ...
 
 
 Decision = Callable[[_Decider], list[ev.Event]]
@@ -320,7 +321,9 @@ class Commands:
     def record_event(self: _Decider, event: ev.Event) -> tuple[ev.Event, ...]:
         """Record an event already in the ledger's own format (e.g. another store's export), keeping its
         timestamps. It is decided like the command that made it: facts already recorded are recognised
-        and not recorded again, requests that break a rule here are refused."""
+        and not recorded again, requests that break a rule here are refused. Later stamps of this Ledger
+        never go below the event's `ts_recorded`."""
+        self._saw_stamp(event.ts_recorded)
         if isinstance(event, ev.AccountEvent):
             return self._record(lambda d: d._account(event.account_id).decide(event))
         assert isinstance(event, ev.OrderEvent), type(event)

@@ -100,6 +100,10 @@ class Ledger(Commands):
         now = self._last_stamp = max(self.clock(), self._last_stamp)
         return now
 
+    def _saw_stamp(self, ts_recorded: int) -> None:
+        """An event recorded with its own stamp (an ingested export): stamps after it do not go below it."""
+        self._last_stamp = max(self._last_stamp, ts_recorded)
+
     def _commit(self, batch: Batch) -> None:
         if batch.stale:
             self._evict(batch.working)
@@ -234,6 +238,9 @@ class Batch(Commands):
 
     def _now(self) -> int:
         return self.ledger._now()
+
+    def _saw_stamp(self, ts_recorded: int) -> None:
+        self.ledger._saw_stamp(ts_recorded)
 
     def _order(self, account_id: str, intent_id: str, *, expect_new: bool = False) -> Order:
         stream = order_key(account_id, intent_id)

@@ -18,7 +18,15 @@ from kernel.ledger import Ledger
 from projections import Books, state_hash
 from adapters.projector import project
 from adapters.read_tables import ReadTables, ReadTablesError, open_read_tables
-from projections.replay import Replayed, replay, replay_day, state_at
+from projections.replay import (
+    SNAPSHOT_EVERY,
+    Replayed,
+    TradingCalendar,
+    ensure_snapshots,
+    replay,
+    replay_day,
+    state_at,
+)
 
 QUERIES = ("orders", "positions", "balances", "account")
 
@@ -150,14 +158,25 @@ def query(store_url: str, what: str, account: str | None, symbol: str | None, op
 @click.option("--follow", is_flag=True, help="Keep the read tables current until interrupted (Ctrl-C).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=5000, show_default=True,
               help="Events per transaction.")  # fmt: skip
+@click.option("--snapshot-every", type=click.IntRange(min=0), default=SNAPSHOT_EVERY, show_default=True,
+              help="Store a projection snapshot every N events (0: only at trading-day boundaries).")  # fmt: skip
+@click.option("--cutoff", default="00:00", show_default=True, metavar="HH:MM", help="Trading-day cut-off.")
+@click.option("--tz", default="UTC", show_default=True, help="Time zone of the cut-off.")
 @click.pass_obj
-def project_command(store_url: str, follow: bool, batch_size: int) -> None:
-    """Bring the read tables (orders, positions, balances, accounts) to the head of the log."""
+def project_command(store_url: str, follow: bool, batch_size: int, snapshot_every: int, cutoff: str,
+                    tz: str) -> None:  # fmt: skip
+    """Bring the read tables (orders, positions, balances, accounts) to the head of the log, and store the
+    projection snapshots that as-of queries start from (every N events and at each day's close)."""
     if store_url.startswith("memory:"):
         raise UsageError("project: a memory:// store has no read tables that outlive this command")
+    try:
+        TradingCalendar(cutoff, tz)
+    except ValueError as e:
+        raise UsageError(f"--{e}") from None
     with open_ledger(store_url) as ledger:
         position = project(ledger, follow=follow, batch_size=batch_size)
-    click.echo(f"read tables at position {position}")
+        written = ensure_snapshots(ledger, every=snapshot_every, cutoff=cutoff, tz=tz)
+    click.echo(f"read tables at position {position}; {len(written)} new snapshot(s)")
 
 
 def _tables(ledger: Ledger) -> ReadTables:

@@ -21,7 +21,7 @@ from adapters.demo import DemoDay, Step
 from kernel import events as ev
 from kernel.ledger import Ledger
 from projections import state_hash
-from projections.replay import replay
+from projections.replay import ensure_snapshots, replay
 
 PROGRESS_MIN_STEPS = 2_000  # shorter runs finish before a bar would be worth drawing
 DEMO_BATCH_STEPS = 500  # commands per transaction while recording the demo day
@@ -46,6 +46,7 @@ def demo(store_url: str, seed: int, orders: int, as_json: bool) -> None:
         replayed = replay(ledger)
         if not store_is_memory(ledger):
             project(ledger, handle_signals=False)  # the read tables `ledger query` reads
+            ensure_snapshots(ledger)  # where as-of queries start
         orders_by_status = Counter(str(v.state.status) for v in replayed.books.order_views())
         anomalies = Counter(flag for v in replayed.books.order_views() for flag in v.anomalies)
         summary = {
