@@ -25,7 +25,7 @@ SPOT, PERP = "demo-spot", "demo-perp"
 # The scenarios every demo day contains at least once, in this order; the rest are drawn at random.
 SPECIAL_SCENARIOS = ("reject", "amend", "fill_before_accept", "duplicate_fill", "bnb_fee",
                      "partial_then_cancel", "market", "expire")  # fmt: skip
-RANDOM_SCENARIOS = ("full_fill", "full_fill", "partial_then_cancel", "cancel", "market", "bnb_fee")
+RANDOM_SCENARIOS = ("full_fill", "full_fill", "partial_then_cancel", "cancel", "market", "bnb_fee", "resting")
 ORDERS_MIN = len(SPECIAL_SCENARIOS)
 
 
@@ -185,6 +185,8 @@ class DemoDay:
                 fill(2, qty - first, t + 30 * ms + rng.randrange(60 * NS_PER_SECOND))
             if scenario == "duplicate_fill":  # the same trade delivered again (a reconnect replays it)
                 fill(1, first, t + 90 * NS_PER_SECOND)
+        elif scenario == "resting":  # still working at the close: it reserves funds (`locked`)
+            fill(1, first, t + 10 * ms)
         elif scenario == "partial_then_cancel":
             fill(1, first, t + 10 * ms)
             self._add(t + 120 * NS_PER_SECOND, "cancel_intent", a, intent_id, reason="strategy: cancel rest")

@@ -16,7 +16,8 @@ from kernel.errors import LedgerError, RequestRefused, StoreConfigError
 from kernel.ledger import Ledger
 from kernel.stores import resolve_store_url
 
-out = Console()
+PIPE_WIDTH = 200  # columns when stdout is not a terminal: tables are not squeezed into 80
+out = Console(width=None if sys.stdout.isatty() else PIPE_WIDTH)
 
 
 class UsageError(click.UsageError):

@@ -35,7 +35,7 @@ def test_an_empty_log_replays_to_empty_books_at_position_0():
     assert state_hash(result.books) == state_hash(Books())
 
 
-@pytest.mark.parametrize("until", [1, 2, 57, 266, 267])
+@pytest.mark.parametrize("until", [1, 2, 57, 263, 264])
 def test_until_position_folds_exactly_the_events_up_to_it(demo, until):
     ledger, log = demo
     result = replay(ledger, until_position=until, page_size=7)
@@ -48,7 +48,7 @@ def test_until_beyond_the_head_stops_at_the_head(demo):
     assert replay(ledger, until_position=log[-1][0] + 100).position == log[-1][0]
 
 
-@pytest.mark.parametrize("cut", [0, 1, 100, 266])
+@pytest.mark.parametrize("cut", [0, 1, 100, 263])
 def test_a_replay_goes_on_from_where_it_stopped(demo, cut):
     ledger, log = demo
     first = replay(ledger, until_position=cut)

@@ -25,7 +25,7 @@ from projections.snapshots import (
     snapshot_positions,
 )
 
-DEMO_EVENTS = 267  # the demo day (seed 7, 40 orders)
+DEMO_EVENTS = 264  # the demo day (seed 7, 40 orders)
 
 
 @pytest.fixture(scope="module")
