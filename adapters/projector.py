@@ -8,8 +8,10 @@ How it goes:
 2. The books at P are rebuilt WITHOUT writing (`load_books`: by default the nearest projection snapshot
    at or before P plus the events after it up to P, else a fold from the start; see `BooksLoader`).
 3. Then batches: read up to `batch_size` notifications after the position (one query), fold them (cut
-   short after `max_batch_s`), and write the changed rows with the batch's last notification id as the
-   tracking position, in one transaction (`ReadTables.write`). A crash anywhere loses at most the batch
+   short after `max_batch_s`; `projections.replay.fold_notification`, which revives an order the books
+   evicted when a late fact for it comes), and write the changed rows with the batch's last notification
+   id as the tracking position, in one transaction (`ReadTables.write`); then the batch's closed orders
+   leave the books (`Books.evict_closed`: memory follows the open orders; their rows stay in the tables). A crash anywhere loses at most the batch
    in flight, whose rows roll back with its tracking: a restart redoes it, exactly once.
 4. `follow=True`: after catching up, wait for more. On PostgreSQL a LISTEN on the events table's channel
    (`ledger_events`; the recorder NOTIFYs it in every insert transaction) wakes the projector at once,
@@ -38,6 +40,7 @@ from typing import Any
 from adapters.read_tables import ReadTables, ReadTablesError, open_read_tables
 from kernel.ledger import Ledger
 from projections import Books, ProjectionError
+from projections.replay import fold_notification
 from projections.snapshots import load_snapshot
 
 DEFAULT_BATCH_SIZE = 5_000
@@ -117,10 +120,15 @@ def fold_log(ledger: Ledger, position: int, stop: Stop) -> Books | None:
 
 
 def _fold_into(books: Books, ledger: Ledger, after: int, until: int, stop: Stop) -> Books | None:
-    for count, (_, event) in enumerate(ledger.read(after=after, until=until), 1):
-        books.apply(event)
-        if count % STOP_CHECK_EVERY == 0 and stop:
-            return None
+    """Fold (after, until] into `books`, evicting closed orders every STOP_CHECK_EVERY events and at the end
+    (what the books collected as changes is discarded by the caller: those rows are in the tables)."""
+    for count, notification in enumerate(ledger.read_stored(after=after, until=until), 1):
+        fold_notification(ledger, books, notification)  # revives an evicted order a late fact is about
+        if count % STOP_CHECK_EVERY == 0:
+            if stop:
+                return None
+            books.evict_closed()
+    books.evict_closed()
     return books
 
 
@@ -166,14 +174,13 @@ class Projector:
             self._page_full = len(self._buffer) == self.batch_size
             if not self._buffer:
                 return 0
-        pending, decode = self._buffer, self.ledger.mapper.decode
+        pending, ledger = self._buffer, self.ledger
         deadline = time.perf_counter() + self.max_batch_s
         recorded: list[int] = []
         last = self.position
         try:
             for notification in pending:
-                event = decode(notification)
-                books.apply(event)  # on an error, changes nothing
+                event = fold_notification(ledger, books, notification)  # on an error, changes no figure
                 recorded.append(event.ts_recorded)
                 last = notification.id
                 if len(recorded) % 256 == 0 and time.perf_counter() > deadline:
@@ -196,6 +203,8 @@ class Projector:
     def _commit(self, books: Books, last: int, first: int, recorded: list[int]) -> None:
         try:
             rows = self.tables.write(books, books.take_changes(), last)
+            # The batch's rows are written: its closed orders may leave the books (their rows stay).
+            books.evict_closed()
         except BaseException:
             self.books = None  # folded past what the tables hold: rebuild (start) before going on
             raise

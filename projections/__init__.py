@@ -35,7 +35,8 @@ The API
     `BalanceBook`), `reserved` ((account, intent) -> (asset, amount) per reserving order).
     `copy.deepcopy(books)` / `pickle` make a snapshot that folds on identically.
 Replay, as-of and trading days (projections.replay; snapshots in projections.snapshots):
-  `replay(ledger, *, until_position=None, page_size=10_000, books=None, after=0) -> Replayed(books, position)`,
+  `replay(ledger, *, until_position=None, page_size=10_000, books=None, after=0, evict=True) -> Replayed(books, position)`,
+  `fold_notification(ledger, books, notification) -> event` (revives an evicted order first),
   `position_at(ledger, ts_ns) -> int`, `state_at(ledger, *, position=None, ts_ns=None) -> Replayed`,
   `ensure_snapshots(ledger, *, every=100_000, cutoff="00:00", tz="UTC") -> [positions written]`,
   `day_bounds(ledger, day, cutoff="00:00", tz="UTC") -> (first, last) | None`,
@@ -45,7 +46,8 @@ Replay, as-of and trading days (projections.replay; snapshots in projections.sna
 `OrderView` (projections.orders) -- the seed `OrderState` plus the intent, quantity, price, filled
   quantity, average fill price, remaining quantity, fees by asset, anomaly flags.
 `state_hash(books) -> str`, `state_document(books) -> dict`, `encode_state(books) -> bytes`
-  (projections.hashing) -- SHA-256 over a canonical JSON document of the whole state.
+  (projections.hashing) -- SHA-256 over a canonical JSON document of the whole state (orders as a count
+  and a multiset digest, `order_digest(order) -> int`).
 
 Where the semantics are written down
 ------------------------------------
@@ -78,9 +80,21 @@ Figures are exact decimals; a quotient carries 28 significant digits and what is
 more, so do further arithmetic on them under `projections.ARITHMETIC` (`decimal.localcontext(ARITHMETIC)`),
 not under Python's default 28-digit context, or digits are lost.
 
-Memory is bounded by accounts, instruments, positions and balance rows, plus every order seen (see
-`projections.state` for how a later version can evict terminal orders: nothing but the order views and
-the hash reads them).
+Memory is bounded by accounts, instruments, positions and balance rows, plus the open orders:
+`Books.evict_closed() -> int` drops terminal orders that reserve nothing (their count and multiset digest
+stay in `closed_count`/`closed_digest`, so `state_hash` is unchanged: hash version 2 hashes the orders as
+`{"orders_count", "orders_digest"}`), and `Books.revive(order)` takes one back. `apply` never evicts;
+`replay`/`state_at`/`replay_day`/`ensure_snapshots` (`evict=True` by default) evict after every page and
+at the end, and the projector after each batch's rows are written (an order's row stays in the read
+tables). A late fact for an evicted order is folded by `projections.replay.fold_notification` (the one
+place): it reloads the order's stream up to that fact and revives it first. `Books.of(events)` never
+evicts. So after an evicting replay `order_views()` lists only the orders held (open ones, and closed
+ones not evicted yet); every order is in the read tables (`ledger query orders`).
+
+The CLI's choice: `ledger replay` (and the `ledger demo` summary) fold with `evict=False`, so their
+`orders` list every order of the fold; as-of forms (`--day`, `--until`, `--position`, `query --as-of`)
+start from a snapshot, which holds evicted books, so they list the open orders plus the closed orders of
+the tail after that snapshot. The `state_hash` is the same either way.
 """
 
 from projections.accounts import AccountBook

@@ -2,11 +2,16 @@
 
 The document hashed (`state_document`) is, in this order of keys (the encoding sorts every object's keys):
 
-    {"hash_version": 1,
-     "orders":    [OrderView, ...]                                  sorted by (account_id, intent_id)
+    {"hash_version": 2,
+     "orders":    {"orders_count": n, "orders_digest": hex}         every order ever seen, as a multiset
      "positions": [{"account_id", "symbol", "position": Position}]  sorted by (account_id, symbol), flat ones too
      "balances":  [{"account_id", "balance": Balance}]              sorted by (account_id, asset_id)
      "accounts":  [AccountState, ...]}                              sorted by account_id
+
+`orders_digest` is (Σ over every order the books ever saw of int(SHA-256(canonical bytes of its OrderView)))
+mod 2^256, as 64 hex digits (`order_digest`): a multiset hash, so it does not depend on the order orders
+closed in nor on which of them the books still hold in memory (`Books.evict_closed` moves a terminal
+order's digest into `Books.closed_digest`; `Books.revive` takes it back out). Version 1 listed every order.
 
 each model as its `model_dump()` (the seed models' field names), then made canonical (`canonical`):
 - a Decimal becomes its canonical text (`numbers.canonical_decimal`): equal values hash equal, so
@@ -27,14 +32,19 @@ import hashlib
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from projections.numbers import canonical_decimal, exact
-from projections.state import Books
+from projections.orders import OrderView
 
-HASH_VERSION = 1
+if TYPE_CHECKING:
+    from kernel.order import Order
+    from projections.state import Books
+
+HASH_VERSION = 2
+DIGEST_MODULUS = 1 << 256
 
 
 def canonical(value: Any) -> Any:
@@ -53,11 +63,23 @@ def canonical(value: Any) -> Any:
 
 
 @exact
+def order_digest(order: Order) -> int:
+    """One order's term of the orders digest: int(SHA-256(canonical JSON of its OrderView)), big-endian."""
+    data = msgspec.json.encode(canonical(OrderView.of(order).model_dump()), order="sorted")
+    return int.from_bytes(hashlib.sha256(data).digest(), "big")
+
+
+@exact
 def state_document(books: Books) -> dict[str, Any]:
     """The canonical, JSON-ready document of the whole state (what `state_hash` hashes)."""
     return {
         "hash_version": HASH_VERSION,
-        "orders": [canonical(view.model_dump()) for view in books.order_views()],
+        "orders": {
+            "orders_count": len(books.orders) + books.closed_count,
+            "orders_digest": format(
+                (books.closed_digest + sum(order_digest(books.orders[k]) for k in books.order_keys())) % DIGEST_MODULUS,
+                "064x"),
+        },
         "positions": [
             {"account_id": account_id, "symbol": symbol, "position": canonical(position.model_dump())}
             for (account_id, symbol), position in zip(books.position_keys(), books.positions(), strict=True)

@@ -1,6 +1,7 @@
 """Replay, positions for a time, as-of state, snapshots kept up to date, and trading days.
 
-    replay(ledger, until_position=None, page_size=10_000, books=None, after=0) -> Replayed(books, position)
+    replay(ledger, until_position=None, page_size=10_000, books=None, after=0, evict=True) -> Replayed(books, position)
+    fold_notification(ledger, books, notification) -> event; fold_notifications(ledger, books, notifications) -> int
     position_at(ledger, ts_ns) -> int
     state_at(ledger, position=None, ts_ns=None) -> Replayed
     ensure_snapshots(ledger, every=100_000, cutoff="00:00", tz="UTC") -> list[int]
@@ -11,7 +12,12 @@ Positions are notification ids: the log's total order. A position `p` means "eve
 `Replayed.position` is the last id folded (0 for an empty log), so `replay(until_position=p)` and
 `state_at(position=p)` both end on the last id <= p that exists (PostgreSQL ids can have gaps).
 
-Memory: `replay` streams the log a page at a time (`Ledger.read`) into the books; only the books grow.
+Memory: `replay` streams the log a page at a time (`Ledger.read_stored`) into the books, and (unless
+`evict=False`) evicts the closed orders from them after every page and at the end
+(`Books.evict_closed`), so the books hold the open orders plus at most a page's closed ones, whatever the
+length of the log. A later fact for an evicted order revives it from its stream first
+(`prepare_notification`: the one place this is done; the projector uses it too), so the state and its
+hash are those of a fold that never evicted.
 
 Time: an event's time here is its `ts_recorded` (ns, UTC), stamped by the writing Ledger. The log is
 ordered by notification id, and `ts_recorded` is assumed non-decreasing along it. One Ledger guarantees
@@ -27,13 +33,14 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kernel import events as ev
 from kernel.ledger import READ_PAGE_SIZE, Ledger
+from kernel.order import Order
 from projections.snapshots import load_snapshot, save_snapshot
 from projections.state import Books
 
@@ -62,27 +69,72 @@ class DayReplay(NamedTuple):
     events: int
 
 
+# ------------------------------------------------------------------------------------------ one notification
+def _revive_if_evicted(ledger: Ledger, books: Books, notification: Any, event: ev.Event) -> None:
+    """If `event` is about an order the books evicted, rebuild that order from its stream's earlier
+    events and give it back to the books (`Books.revive`), so that the event folds as if it never left."""
+    if books.closed_count == 0 or not isinstance(event, ev.OrderEvent):
+        return
+    if isinstance(event, ev.IntentPlaced | ev.ExternalOrderDiscovered):
+        return
+    if (event.account_id, event.intent_id) in books.orders:
+        return
+    earlier = ledger.recorder.select_events(notification.originator_id, lte=notification.originator_version - 1)
+    if not earlier:
+        return  # never placed: `apply` refuses it
+    order = Order(event.account_id, event.intent_id)
+    for stored in earlier:
+        order.apply(ledger.mapper.decode(stored))
+    books.revive(order)
+
+
+def prepare_notification(ledger: Ledger, books: Books, notification: Any) -> ev.Event:
+    """Decode a notification of the log into its event, reviving its order first if the books evicted it;
+    the event is then ready for `books.apply`."""
+    event = ledger.mapper.decode(notification)
+    _revive_if_evicted(ledger, books, notification, event)
+    return event
+
+
+def fold_notification(ledger: Ledger, books: Books, notification: Any) -> ev.Event:
+    """Fold one notification into `books` (reviving an evicted order it is about); returns its event."""
+    event = prepare_notification(ledger, books, notification)
+    books.apply(event)
+    return event
+
+
+def fold_notifications(ledger: Ledger, books: Books, notifications: Iterable[Any]) -> int:
+    """Fold notifications in order (see `fold_notification`); returns how many. Evicts nothing."""
+    count = 0
+    for notification in notifications:
+        fold_notification(ledger, books, notification)
+        count += 1
+    return count
+
+
 # ------------------------------------------------------------------------------------------ replay
-def _fold(ledger: Ledger, books: Books, *, after: int, until: int | None, page_size: int,
+def _fold(ledger: Ledger, books: Books, *, after: int, until: int | None, page_size: int, evict: bool = True,
           before: Callable[[int, ev.Event], None] | None = None,
           after_each: Callable[[int], None] | None = None) -> int:  # fmt: skip
     """Fold the log after `after` (up to `until`) into `books`; returns the last id folded (or `after`).
     `before(position, event)` runs with the books covering `position`, before `event` is folded;
-    `after_each(position)` once the event at `position` is folded."""
+    `after_each(position)` once the event at `position` is folded. `evict`: evict closed orders after
+    every `page_size` events and at the end."""
     position = after
-    decode = ledger.mapper.decode
 
     def events() -> Iterator[ev.Event]:
         nonlocal position
         pages = ledger.read_stored(after=after, until=until, page_size=page_size)
         for count, notification in enumerate(pages, 1):
-            event = decode(notification)
+            event = prepare_notification(ledger, books, notification)
             if before is not None:
                 before(position, event)
             yield event
             position = notification.id  # apply_all asked for the next event: this one is folded
             if after_each is not None:
                 after_each(position)
+            if evict and count % page_size == 0:
+                books.evict_closed()
             if count % GC_EVERY == 0:
                 gc.collect(1)
 
@@ -96,20 +148,27 @@ def _fold(ledger: Ledger, books: Books, *, after: int, until: int | None, page_s
     finally:
         if was_enabled:
             gc.enable()
+    if evict:
+        books.evict_closed()
     return position
 
 
 def replay(ledger: Ledger, *, until_position: int | None = None, page_size: int = READ_PAGE_SIZE,
-           books: Books | None = None, after: int = 0) -> Replayed:  # fmt: skip
+           books: Books | None = None, after: int = 0, evict: bool = True) -> Replayed:  # fmt: skip
     """Fold the log's events with ids in (after, until_position] into `books` (new books by default; given
-    books must cover exactly the log up to `after`). Streams pages of `page_size`; the result does not
-    depend on the paging."""
+    books must cover exactly the log up to `after`). Streams pages of `page_size`; the state hash does not
+    depend on the paging. `evict` (default): closed orders leave the books after every page and at the
+    end (`Books.evict_closed`); `evict=False` keeps every order this fold sees (orders that given books
+    had already evicted stay evicted)."""
     if page_size < 1:
         raise ValueError(f"page_size must be >= 1, got {page_size}")
     books = Books() if books is None else books
     if until_position is not None and until_position <= after:
+        if evict:  # given books (a snapshot's) may hold closed orders: the result is evicted all the same
+            books.evict_closed()
         return Replayed(books, after)
-    return Replayed(books, _fold(ledger, books, after=after, until=until_position, page_size=page_size))
+    return Replayed(books, _fold(ledger, books, after=after, until=until_position, page_size=page_size,
+                                 evict=evict))  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------ time -> position
@@ -150,9 +209,10 @@ def position_at(ledger: Ledger, ts_ns: int) -> int:
 
 # ------------------------------------------------------------------------------------------ as-of
 def state_at(ledger: Ledger, *, position: int | None = None, ts_ns: int | None = None,
-             page_size: int = READ_PAGE_SIZE) -> Replayed:  # fmt: skip
+             page_size: int = READ_PAGE_SIZE, evict: bool = True) -> Replayed:  # fmt: skip
     """The books as of a log position, or as of a time (`position_at(ts_ns)`), or at the head when neither
-    is given: the nearest snapshot at or before it, then the events after the snapshot up to it."""
+    is given: the nearest snapshot at or before it, then the events after the snapshot up to it. Snapshots
+    hold evicted books: `evict=False` keeps only the tail's closed orders."""
     if position is not None and ts_ns is not None:
         raise ValueError("state_at: give a position or a time, not both")
     if ts_ns is not None:
@@ -163,8 +223,9 @@ def state_at(ledger: Ledger, *, position: int | None = None, ts_ns: int | None =
         return Replayed(Books(), 0)
     start = load_snapshot(ledger, position)
     if start is None:
-        return replay(ledger, until_position=position, page_size=page_size)
-    return replay(ledger, until_position=position, page_size=page_size, books=start.books, after=start.position)
+        return replay(ledger, until_position=position, page_size=page_size, evict=evict)
+    return replay(ledger, until_position=position, page_size=page_size, books=start.books, after=start.position,
+                  evict=evict)  # fmt: skip
 
 
 def ensure_snapshots(ledger: Ledger, *, every: int = SNAPSHOT_EVERY, cutoff: str | None = "00:00",
@@ -290,13 +351,13 @@ def day_bounds(ledger: Ledger, day: date | str, cutoff: str = "00:00", tz: str =
 
 
 def replay_day(ledger: Ledger, day: date | str, *, cutoff: str = "00:00", tz: str = "UTC",
-               page_size: int = READ_PAGE_SIZE) -> DayReplay:  # fmt: skip
+               page_size: int = READ_PAGE_SIZE, evict: bool = True) -> DayReplay:  # fmt: skip
     """Replay one trading day: the state at its opening (nearest snapshot, then the events up to the
     opening), then the day's own events folded. A day without events gives the opening books, unchanged,
     with `events == 0`."""
     calendar, on = TradingCalendar(cutoff, tz), _as_date(day)
     opening, closing = _day_positions(ledger, on, calendar)
-    books = state_at(ledger, position=opening, page_size=page_size).books
+    books = state_at(ledger, position=opening, page_size=page_size, evict=evict).books
     applied = books.events_applied
-    replay(ledger, until_position=closing, page_size=page_size, books=books, after=opening)
+    replay(ledger, until_position=closing, page_size=page_size, books=books, after=opening, evict=evict)
     return DayReplay(on, books, opening, closing, books.events_applied - applied)

@@ -45,7 +45,7 @@ from projections.hashing import HASH_VERSION
 from projections.positions import PositionBook
 from projections.state import Books
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: evicted orders' count and digest (`closed_count`, `closed_digest`)
 SNAPSHOT_TOPIC = f"BooksSnapshot.v{SNAPSHOT_VERSION}"
 SNAPSHOT_NAMESPACE = uuid.UUID("0b7c3e51-8d2f-5a4e-9c61-3f0d2a7b8e14")
 SNAPSHOT_STREAM_ID = uuid.uuid5(SNAPSHOT_NAMESPACE, f"books/snapshot-v{SNAPSHOT_VERSION}/hash-v{HASH_VERSION}")
@@ -144,6 +144,8 @@ class BooksSnap(_Struct, frozen=True):
     positions: list[PositionSnap]
     balances: list[BalanceSnap]
     reserved: list[ReservedSnap]
+    closed_count: int  # orders evicted from `orders` (Books.evict_closed)
+    closed_digest: str  # their digest sum, 64 hex digits (MessagePack integers stop at 64 bits)
 
 
 def _fields(cls: type[msgspec.Struct]) -> tuple[str, ...]:
@@ -159,7 +161,7 @@ _KNOWN = {
 }
 _BOOKS_ATTRIBUTES = frozenset(
     {"orders", "open_orders", "accounts", "position_books", "balance_books", "reserved", "events_applied",
-     "_changed"}  # `_changed` is what `take_changes` collects since its last call: not state
+     "closed_count", "closed_digest", "_changed"}  # `_changed` is what `take_changes` collects since its last call: not state
 )  # fmt: skip
 
 _encoder = msgspec.msgpack.Encoder(decimal_format="string", order="deterministic")
@@ -216,6 +218,8 @@ def books_document(books: Books) -> BooksSnap:
         positions=[_plain(books.position_books[k], PositionSnap) for k in sorted(books.position_books)],  # type: ignore[misc]
         balances=[_plain(books.balance_books[k], BalanceSnap) for k in sorted(books.balance_books)],  # type: ignore[misc]
         reserved=[ReservedSnap(k[0], k[1], *books.reserved[k]) for k in sorted(books.reserved)],
+        closed_count=books.closed_count,
+        closed_digest=format(books.closed_digest, "064x"),
     )  # fmt: skip
 
 
@@ -254,6 +258,11 @@ def books_from_document(doc: BooksSnap) -> Books:
         books.balance_books[(b.account_id, b.asset_id)] = _restore(BalanceBook, b)
     for r in doc.reserved:
         books.reserved[(r.account_id, r.intent_id)] = (r.asset_id, r.amount)
+    books.closed_count = doc.closed_count
+    try:
+        books.closed_digest = int(doc.closed_digest, 16)
+    except ValueError:
+        raise SnapshotError(f"not a {SNAPSHOT_TOPIC} snapshot: bad closed_digest") from None
     return books
 
 

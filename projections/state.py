@@ -15,11 +15,17 @@ What it holds (all keyed, all plain dicts; `open_orders` is the only index):
   current by order events, `LeverageSet` and `AssetRegistered`; it says which balance a fact touched.
   `locked()` itself is computed afresh from `open_orders`.
 
-Memory: every order ever seen stays in `orders` in this version (the state hash covers them, and a fill
-after a cancel needs the order's symbol and side). Nothing else reads a terminal order, so a later
-version may evict terminal orders from `orders` (keeping a compact (symbol, side) tombstone for late
-fills, or reloading the stream) without changing any position, balance or account figure; the hash
-encoding would then change, which is why it carries a version (`hashing.HASH_VERSION`).
+Memory: `evict_closed()` drops the orders that are terminal and reserve nothing from `orders`, keeping
+only their count (`closed_count`) and the sum of their digests (`closed_digest`, see
+`hashing.order_digest`): the state hash covers every order through that multiset digest, so it does not
+depend on what was evicted when. Nothing else reads a terminal order. Eviction is never done by `apply`:
+the callers call it at page/batch boundaries (`projections.replay`, `adapters.projector`), once what a
+batch changed has been read. `Books.of`/`apply_all` on their own never evict.
+
+A later fact for an evicted order (a fill after a cancel, a late ack) cannot be folded by the books
+alone: they forgot the order. The store-backed folds (`projections.replay.fold_notification`) reload the
+order's stream up to that event and hand it back with `revive(order)` before applying the event; `apply`
+on such an event without a revival raises `ProjectionError` ("before it was placed") and changes nothing.
 
 Preconditions the kernel guarantees for a log it wrote, checked here and reported as `ProjectionError`
 (never skipped silently): an order stream starts with `IntentPlaced` or `ExternalOrderDiscovered`, and
@@ -50,6 +56,7 @@ from projections.balances import (
     settlement_fee,
     spot_fill_moves,
 )
+from projections.hashing import DIGEST_MODULUS, order_digest
 from projections.numbers import ZERO, exact
 from projections.orders import OrderKey, OrderView
 from projections.positions import (
@@ -86,6 +93,8 @@ class Books:
         self.balance_books: dict[BalanceKey, BalanceBook] = {}
         self.reserved: dict[OrderKey, Move] = {}  # what each reserving order reserved when last folded
         self.events_applied = 0
+        self.closed_count = 0  # orders evicted (`evict_closed`) and not revived
+        self.closed_digest = 0  # Σ order_digest of those orders, mod 2^256
         self._changed: tuple[set, set, set, set] = (set(), set(), set(), set())
 
     @classmethod
@@ -230,6 +239,36 @@ class Books:
             return None
         spec = account.instruments[order.intent.symbol]
         return reservation(order, spec, account.base_currency, account.leverage.get(order.intent.symbol))
+
+    # ------------------------------------------------------------------ memory
+    @exact
+    def evict_closed(self) -> int:
+        """Forget the orders that are terminal and reserve nothing, keeping their count and digest (the
+        state hash does not change); returns how many were evicted. Call between events, never inside a
+        fold step, and after the rows of what changed were read (their keys leave the changes too)."""
+        gone = [k for k, o in self.orders.items() if o.status in TERMINAL and k not in self.reserved]
+        digest = self.closed_digest
+        for key in gone:
+            digest += order_digest(self.orders.pop(key))
+            self._changed[0].discard(key)
+        self.closed_digest = digest % DIGEST_MODULUS
+        self.closed_count += len(gone)
+        return len(gone)
+
+    @exact
+    def revive(self, order: Order) -> None:
+        """Take back an evicted order, exactly as it was evicted (rebuilt from its stream): its digest
+        leaves `closed_digest` and it is held in `orders` again (and `open_orders` if not terminal)."""
+        key = (order.account_id, order.intent_id)
+        if key in self.orders:
+            raise ProjectionError(f"order {key!r} is not evicted: it cannot be revived")
+        if self.closed_count <= 0:
+            raise ProjectionError(f"order {key!r} cannot be revived: no order was evicted")
+        self.closed_digest = (self.closed_digest - order_digest(order)) % DIGEST_MODULUS
+        self.closed_count -= 1
+        self.orders[key] = order
+        if order.status not in TERMINAL:
+            self.open_orders.setdefault(order.account_id, {})[order.intent_id] = order
 
     def take_changes(self) -> Changes:
         """The keys changed since the last call (sorted), and start collecting afresh."""

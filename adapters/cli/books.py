@@ -85,18 +85,18 @@ def _at(ledger: Ledger, *, day: str | None, until: str | None, position: int | N
         raise UsageError(f"{' and '.join(chosen)}: give at most one")
     try:
         if day is not None:
-            closing = replay_day(ledger, parse_day(day), **day_opts)
+            closing = replay_day(ledger, parse_day(day), evict=False, **day_opts)
             return Replayed(closing.books, closing.closing_position)
         if until is not None:
-            return state_at(ledger, ts_ns=parse_time_ns(until))
+            return state_at(ledger, ts_ns=parse_time_ns(until), evict=False)
     except ValueError as e:
         message = str(e)
         if message.startswith(("cutoff:", "tz:")):  # the calendar names the option itself
             raise UsageError(f"--{message}") from None
         raise UsageError(f"{chosen[0]} {message}") from None
     if position is not None:
-        return state_at(ledger, position=position)
-    return replay(ledger)
+        return state_at(ledger, position=position, evict=False)
+    return replay(ledger, evict=False)  # every order listed: see `projections` (Memory)
 
 
 @cli.command("replay")

@@ -126,7 +126,8 @@ class Rows:
 
 
 def rows_of(books: Books, changes: Changes) -> Rows:
-    """The rows of the keys in `changes`, as the books have them now."""
+    """The rows of the keys in `changes`, as the books have them now. An order key the books no longer hold
+    (evicted: `Books.evict_closed`) is never deleted: its row keeps the order's last state."""
     rows = Rows()
     parts: tuple[tuple[Table, Sequence[Any], Callable[..., Any], Callable[..., Row]], ...] = (
         (ORDERS, changes.orders, books.order_view, _order_row),
@@ -138,6 +139,8 @@ def rows_of(books: Books, changes: Changes) -> Rows:
         for key in keys:
             model = read(*key) if isinstance(key, tuple) else read(key)
             if model is None:
+                if table is ORDERS:  # an order the books evicted (closed): its row stays as it was
+                    continue
                 rows.deletes[table.name].append(key if isinstance(key, tuple) else (key,))
             else:
                 rows.upserts[table.name].append(encode(key, model))

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from adapters.projector import project
 from adapters.read_tables import open_read_tables
 from kernel.testing import adversarial_streams, apply_commands, order_lifecycles, prepared_ledger
-from projections import state_hash
+from projections import Books, state_hash
 from projections.replay import replay
 
 _schemas = itertools.count(1)
@@ -55,7 +55,11 @@ def test_same_books_on_memory_sqlite_and_postgres_and_in_the_read_tables(command
                 project(ledger, handle_signals=False, batch_size=5)
                 with open_read_tables(ledger) as tables:
                     assert tables.position() == replayed.position
-                    assert tables.orders() == replayed.books.order_views()
+                    # the replay evicted closed orders (and revived late ones): the tables keep every order
+                    full = Books.of(e for _, e in ledger.read())
+                    assert state_hash(full) == hashes[-1]
+                    assert tables.orders() == full.order_views()
+                    assert replayed.books.order_views(open_only=True) == tables.orders(open_only=True)
                     assert [r.position for r in tables.positions()] == replayed.books.positions()
                     assert tables.accounts() == replayed.books.account_states()
         finally:
