@@ -9,9 +9,9 @@ events recorded: an empty tuple means the fact was already recorded (a duplicate
 from __future__ import annotations
 
 import uuid
-from functools import lru_cache
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Protocol
 
 from pydantic import ValidationError

@@ -13,11 +13,11 @@ import click
 from rich.table import Table
 
 from adapters.cli.app import UsageError, cli, open_ledger, out
+from adapters.projector import project
+from adapters.read_tables import ReadTables, ReadTablesError, open_read_tables
 from adapters.timeparse import parse_day, parse_time_ns
 from kernel.ledger import Ledger
 from projections import Books, state_hash
-from adapters.projector import project
-from adapters.read_tables import ReadTables, ReadTablesError, open_read_tables
 from projections.replay import (
     SNAPSHOT_EVERY,
     Replayed,

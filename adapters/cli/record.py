@@ -16,8 +16,8 @@ from rich.table import Table
 from adapters import event_log
 from adapters.cli.app import UsageError, cli, open_ledger, out
 from adapters.cli.books import print_books, store_is_memory
-from adapters.projector import project
 from adapters.demo import DemoDay, Step
+from adapters.projector import project
 from kernel import events as ev
 from kernel.ledger import Ledger
 from projections import state_hash

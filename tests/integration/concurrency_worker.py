@@ -25,9 +25,9 @@ def fill_of(number: int) -> tuple[str, Decimal, Decimal]:
 
 def main() -> int:
     job = json.loads(sys.argv[1])
-    from kernel.ledger import ConcurrencyError, Ledger
-
     from eventsourcing.persistence import RecordConflictError
+
+    from kernel.ledger import ConcurrencyError, Ledger
 
     report = {"claimed": [], "concurrency_errors": 0, "insert_conflicts": 0, "started": 0.0, "ended": 0.0,
               "error": None}  # fmt: skip
