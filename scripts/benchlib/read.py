@@ -9,6 +9,8 @@ import random
 from typing import Any
 
 import psycopg
+from psycopg import sql
+
 from benchlib.common import (
     Result,
     Worker,
@@ -20,8 +22,6 @@ from benchlib.common import (
 )
 from benchlib.lag import lag_plan, run_writers
 from benchlib.profiling import report
-from psycopg import sql
-
 from kernel.ledger import READ_PAGE_SIZE
 
 TARGET_REPLAY_EPS = 150_000
@@ -108,11 +108,13 @@ def run_read(args: argparse.Namespace, admin: psycopg.Connection, ctx: Any, sche
     r.target = f"≥ {TARGET_REPLAY_EPS:,} ev/s  {verdict(r.eps >= TARGET_REPLAY_EPS)}"
     both = rows["replay.ledger_hash"] = Result("replay.ledger_hash", r.figure, "(a) ledger: replay(ledger) + "
                                                "state_hash(books)", rep["events"], rep["seconds"] + rep["hash_seconds"])  # fmt: skip
-    both.beside = f"{both.eps / raw_eps:.1%} of raw"
+    both.beside = f"{both.eps / raw_eps:.1%} of raw · peak RSS +{rep['hash_peak_growth_mb']:,.0f} MB"
     results += [rows[k] for k in ("replay.ledger", "replay.ledger_hash", "replay.raw", "replay.es_json", "replay.es_msgspec")]
-    fold_s = rep["seconds"] - rep["read_s"] - rep["decode_s"] - rep["gc_s"]
+    fold_s = rep["seconds"] - rep["read_s"] - rep["decode_s"] - rep["gc_s"] - rep["evict_s"] - rep["revive_s"]
+    evict = (f"Books.evict_closed {rep['evict_s']:.2f} s ({rep['evict_calls']} calls, {rep['closed_count']:,} orders "
+             f"evicted) · revivals {rep['revive_s']:.2f} s ({rep['revive_reads']:,} stream reads) · ") if rep["evict_calls"] else ""
     notes.append(f"(a) replay split: read (recorder.select_notifications, {rep['read_calls']} pages) {rep['read_s']:.2f} s · "
-                 f"decode (mapper.decode) {rep['decode_s']:.2f} s · fold (Books.apply_all + the loop) {fold_s:.2f} s · "
+                 f"decode (mapper.decode) {rep['decode_s']:.2f} s · {evict}fold (Books.apply_all + the loop) {fold_s:.2f} s · "
                  f"cyclic GC {rep['gc_s']:.2f} s ({'/'.join(map(str, rep['gc_collections']))} collections of gen 0/1/2) "
                  f"· then state_hash {rep['hash_seconds']:.2f} s; per event: read+decode "
                  f"{(rep['read_s'] + rep['decode_s']) / stored * 1e6:.1f} µs, fold {fold_s / stored * 1e6:.1f} µs, "
@@ -121,7 +123,9 @@ def run_read(args: argparse.Namespace, admin: psycopg.Connection, ctx: Any, sche
     curve = rep["curve"]
     marks = sorted({curve[min(len(curve) - 1, round(f * (len(curve) - 1)))] for f in (0.25, 0.5, 0.75, 1.0)})
     notes.append("(a) replay memory: RSS growth after " + ", ".join(f"{n:,} ev +{mb:,.0f} MB" for n, mb in marks) +
-                 f"; peak (ru_maxrss after − RSS before) +{rep['peak_growth_mb']:,.0f} MB. The books hold "
+                 f"; peak: ru_maxrss after − RSS before +{rep['peak_growth_mb']:,.0f} MB, RSS sampled every 20 ms "
+                 f"+{rep['sampled_peak_mb']:,.0f} MB (at {rep['sampled_peak_at']:,} ev); then state_hash(books) takes "
+                 f"the peak to +{rep['hash_peak_growth_mb']:,.0f} MB. The books hold "
                  f"{rep['orders']:,} orders ({rep['open_orders']:,} open), {rep['positions']} positions, "
                  f"{rep['balances']} balances, {rep['reserved']:,} reservations" +
                  (": memory grows with every order seen, not only the open ones"

@@ -9,13 +9,15 @@ store -- ids, stamps, snapshot positions, state hash -- is the same on every run
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from typing import Any
 
 import psycopg
+from psycopg import sql
+
 from benchlib.common import GcTimer, Timed, conninfo, maxrss_mb, progress, rss_mb
 from benchlib.workload import METHODS, SETUP_TS_NS, TradingDay, cmd_ts, ledger_setup
-from psycopg import sql
 
 PROGRESS_EVERY_S = 5.0
 
@@ -149,7 +151,8 @@ class ReadPath:
 
     def run(self) -> dict[str, Any]:
         out = getattr(self, "_" + self.cfg["kind"])()
-        out.update(self.base.memory())
+        for key, value in self.base.memory().items():
+            out.setdefault(key, value)  # the replay measures its own, before state_hash
         return out
 
     def _raw(self) -> dict[str, Any]:
@@ -201,9 +204,11 @@ class ReadPath:
     def _replay(self) -> dict[str, Any]:
         """The replay, timed whole; its split from bench-side wrappers: `select_notifications` per page (also
         the RSS after each page), `mapper.decode` per event (its own overhead calibrated and reported), the
-        cyclic GC via gc.callbacks; the fold is the rest."""
+        cyclic GC via gc.callbacks, and where the code has them `Books.evict_closed` (per page) and the
+        stream reads that revive an evicted order (`recorder.select_events`); the fold is the rest."""
         from projections.hashing import state_hash
         from projections.replay import replay
+        from projections.state import Books
 
         ledger = self.ledger
         curve: list[tuple[int, float]] = []
@@ -216,25 +221,35 @@ class ReadPath:
         overhead_ns = _wrapper_overhead_ns()
         reads = Timed(ledger.recorder, "select_notifications", after=page_read)
         decodes = Timed(ledger.mapper, "decode")
+        revivals = Timed(ledger.recorder, "select_events")
+        evictions = Timed(Books, "evict_closed") if hasattr(Books, "evict_closed") else None
         gc_timer = GcTimer()
+        sampler = _RssSampler(lambda: decodes.calls, self.base.rss)
         gc_timer.active = True
         t0 = time.perf_counter_ns()
         replayed = replay(ledger)
         t1 = time.perf_counter_ns()
         gc_timer.active = False
+        sampler.stop()
         memory = self.base.memory()
         curve.append((replayed.books.events_applied, rss_mb() - self.base.rss))
         books = replayed.books
         t2 = time.perf_counter_ns()
         digest = state_hash(books)
         t3 = time.perf_counter_ns()
+        with_hash = self.base.memory()
         open_orders = sum(len(v) for v in books.open_orders.values())
         return {
             "events": books.events_applied, "seconds": (t1 - t0) / 1e9, "position": replayed.position,
             "hash_seconds": (t3 - t2) / 1e9, "state_hash": digest, "curve": curve, **memory,
+            "sampled_peak_mb": sampler.peak, "sampled_peak_at": sampler.peak_at, "samples": sampler.samples,
+            "hash_peak_growth_mb": with_hash["peak_growth_mb"],
             "read_s": reads.ns / 1e9, "read_calls": reads.calls, "decode_s": decodes.ns / 1e9,
             "decode_calls": decodes.calls, "gc_s": gc_timer.ns / 1e9, "gc_collections": gc_timer.collections,
             "wrapper_overhead_s": overhead_ns * decodes.calls / 1e9,
+            "revive_reads": revivals.calls, "revive_s": revivals.ns / 1e9,
+            "evict_calls": evictions.calls if evictions else 0, "evict_s": evictions.ns / 1e9 if evictions else 0.0,
+            "closed_count": getattr(books, "closed_count", 0),
             "orders": len(books.orders), "open_orders": open_orders, "positions": len(books.position_books),
             "balances": len(books.balance_books), "reserved": len(books.reserved),
         }  # fmt: skip
@@ -244,6 +259,29 @@ class ReadPath:
             self.conn.close()
         if self.ledger is not None:
             self.ledger.close()
+
+
+class _RssSampler:
+    """A thread reading the RSS every `interval_s` while the replay runs: its peak above `base` (MB) and how
+    many events were decoded then (ru_maxrss says how high, not when)."""
+
+    def __init__(self, progress: Any, base: float, interval_s: float = 0.02):
+        self.progress, self.base, self.interval_s = progress, base, interval_s
+        self.peak, self.peak_at, self.samples = 0.0, 0, 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._done.wait(self.interval_s):
+            mb = rss_mb() - self.base
+            self.samples += 1
+            if mb > self.peak:
+                self.peak, self.peak_at = mb, self.progress()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def _wrapper_overhead_ns(calls: int = 200_000) -> float:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from psycopg import sql
+
 from benchlib.common import (
     Result,
     Worker,
@@ -17,7 +19,6 @@ from benchlib.common import (
     with_schema,
 )
 from benchlib.write_paths import Raw
-from psycopg import sql
 
 TARGET_BATCH_EPS = 50_000
 TARGET_SINGLE_P99_MS = 5.0

@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+from psycopg import sql
+
 from benchlib.common import GcTimer, Timed, conninfo
 from benchlib.workload import (
     ACCOUNT,
@@ -20,7 +22,6 @@ from benchlib.workload import (
     live_fills,
     single_sets,
 )
-from psycopg import sql
 
 
 # ==================================================================================== (a) the ledger
