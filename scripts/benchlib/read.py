@@ -209,7 +209,7 @@ def _live_lag(args: argparse.Namespace, admin: psycopg.Connection, ctx: Any, sch
         raise SystemExit(f"live lag count mismatch: writers appended {written:,}, the table has {live:,} after the "
                          f"projector's start, the projector folded {done['events']:,} (reached head: {done['reached']})")
     span_s = (max(a["end_ns"] for a in answers) - t0) / 1e9
-    lag = Result("lag.project", "live lag, ms", f"(a) project(follow=True) @ {args.lag_rate:,} ev/s",
+    lag = Result("lag.project", "live lag, ms", f"(a) project(follow=True), {written / span_s:,.0f} of {args.lag_rate:,} ev/s",
                  written, span_s, latency=latency_stats(done["lags_ns"]))  # fmt: skip
     lag.beside = f"mean {lag.latency['mean_ms']:.2f} ms"  # type: ignore[index]
     lag.extra = {"batches": done["batches"], "projector_cpu_s": done["cpu_s"], "achieved_events_per_s": written / span_s}
