@@ -49,6 +49,15 @@ DIGEST_MODULUS = 1 << 256
 
 def canonical(value: Any) -> Any:
     """A JSON-ready copy of `value` in which equal values are equal text (see the module text)."""
+    kind = type(value)  # exact-type fast path first: this runs millions of times per replay
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is Decimal:
+        return canonical_decimal(value)
+    if kind is dict:
+        return {str(canonical(k)): canonical(v) for k, v in value.items()}
+    if kind is list:
+        return [canonical(v) for v in value]
     if isinstance(value, Decimal):
         return canonical_decimal(value)
     if isinstance(value, Enum):
