@@ -173,21 +173,13 @@ class ReadPath:
 
         log = LocalNotificationLog(self.ledger.recorder, section_size=self.page)
         decode = JSONTranscoder().decode
-        n = after = 0
-        t0 = time.perf_counter_ns()
-        while True:
-            page = log.select(after, self.page, inclusive_of_start=False)
-            for notification in page:
-                decode(notification.state)
-            n += len(page)
-            if page:
-                after = page[-1].id
-            if len(page) < self.page:
-                break
-        return {"events": n, "seconds": (time.perf_counter_ns() - t0) / 1e9, "position": after}
+        return self._paged(log.select, lambda notification: decode(notification.state))
 
     def _decode(self) -> dict[str, Any]:
-        select, decode = self.ledger.recorder.select_notifications, self.ledger.mapper.decode
+        return self._paged(self.ledger.recorder.select_notifications, self.ledger.mapper.decode)
+
+    def _paged(self, select: Any, decode: Any) -> dict[str, Any]:
+        """Read the whole log in pages with `select(after, limit, inclusive_of_start=False)`, decoding each."""
         n = after = 0
         t0 = time.perf_counter_ns()
         while True:

@@ -63,6 +63,14 @@ def record_days(ledger: Ledger, clock: Clock, moments: list[int]) -> None:
                            fee_asset="USDT", ts_event=moment)  # fmt: skip
 
 
+def recorded_history(moments: list[int]) -> tuple[Ledger, list]:
+    """A memory ledger with events recorded at `moments`, and its log as (position, event) pairs."""
+    clock = Clock()
+    ledger = Ledger.open("memory://", clock=clock)
+    record_days(ledger, clock, moments)
+    return ledger, list(ledger.read())
+
+
 def linear_position(log: list[tuple[int, Any]], ts_ns: int) -> int:
     """The last id whose event has ts_recorded <= ts_ns, by scanning."""
     return max((i for i, e in log if e.ts_recorded <= ts_ns), default=0)

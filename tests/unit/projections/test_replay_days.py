@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from replay_history import NS, Clock, ns, record_days
+from replay_history import NS, Clock, ns, record_days, recorded_history
 
 from kernel.ledger import Ledger
 from projections import state_hash
@@ -29,10 +29,7 @@ MOMENTS = [
 
 @pytest.fixture(scope="module")
 def history() -> tuple[Ledger, list]:
-    clock = Clock()
-    ledger = Ledger.open("memory://", clock=clock)
-    record_days(ledger, clock, MOMENTS)
-    return ledger, list(ledger.read())
+    return recorded_history(MOMENTS)
 
 
 def expected_bounds(log: list, opens: int, closes: int) -> tuple[int, int] | None:

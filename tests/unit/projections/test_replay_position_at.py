@@ -10,7 +10,7 @@ import math
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from replay_history import MS, NS, Clock, GappyRecorder, linear_position, ns, record_days
+from replay_history import MS, NS, Clock, GappyRecorder, linear_position, ns, record_days, recorded_history
 
 from kernel.ledger import Ledger
 from projections.replay import ensure_snapshots, position_at, replay, state_at
@@ -23,10 +23,7 @@ MOMENTS = [T0 + k * NS for k in range(5)] + [T0 + 3600 * NS * h for h in (2, 2, 
 
 @pytest.fixture(scope="module")
 def history() -> tuple[Ledger, list]:
-    clock = Clock()
-    ledger = Ledger.open("memory://", clock=clock)
-    record_days(ledger, clock, MOMENTS)
-    return ledger, list(ledger.read())
+    return recorded_history(MOMENTS)
 
 
 @given(offset=st.integers(-2 * NS, 92 * 3600 * NS))
