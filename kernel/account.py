@@ -10,7 +10,7 @@ from kernel.errors import ConflictingFact, RequestRefused
 
 
 class Account:
-    __slots__ = ("account_id", "version", "opened", "instruments", "adjustments")
+    __slots__ = ("account_id", "version", "opened", "instruments", "adjustments", "reports")
 
     def __init__(self, account_id: str):
         self.account_id = account_id
@@ -18,6 +18,7 @@ class Account:
         self.opened: ev.AccountOpened | None = None
         self.instruments: dict[str, ev.InstrumentSpec] = {}  # by symbol
         self.adjustments: dict[str, tuple[str, Decimal, str]] = {}  # reference -> (asset, amount, reason)
+        self.reports: set[tuple[str, str]] = set()  # (event name, report_id) of exchange reports seen
 
     @property
     def exists(self) -> bool:
@@ -31,6 +32,8 @@ class Account:
             self.instruments[e.asset.symbol] = e.asset
         elif isinstance(e, ev.BalanceAdjusted) and e.reference:
             self.adjustments[e.reference] = (e.asset_id, e.amount, e.reason)
+        elif isinstance(e, ev.ExchangeBalancesReported | ev.ExchangePositionsReported) and e.report_id:
+            self.reports.add((type(e).__name__, e.report_id))
 
     def require_open(self) -> None:
         if not self.exists:
@@ -57,6 +60,12 @@ class Account:
             return [] if self.instruments.get(e.asset.symbol) == e.asset else [e]
         if isinstance(e, ev.MarkPriceRecorded | ev.LeverageSet):
             self.instrument(e.symbol_id, "symbol_id")  # never guessed: a symbol must be registered first
+        if isinstance(e, ev.ExchangePositionsReported):
+            for i, p in enumerate(e.positions):
+                self.instrument(p.symbol_id, f"positions[{i}].symbol_id")
+        if isinstance(e, ev.ExchangeBalancesReported | ev.ExchangePositionsReported) and e.report_id:
+            if (type(e).__name__, e.report_id) in self.reports:
+                return []  # the same report delivered again
         if isinstance(e, ev.BalanceAdjusted) and e.reference:
             seen = self.adjustments.get(e.reference)
             if seen is not None:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Protocol
 
+import msgspec
 from pydantic import ValidationError
 
 from kernel import events as ev
@@ -187,8 +188,10 @@ class Commands:
         return self._record(lambda d: d._account(account_id).decide(e))
 
     def report_exchange_balances(
-        self: _Decider, account_id: str, *, balances: Iterable[Mapping[str, Any]], ts_event: int
-    ) -> tuple[ev.Event, ...]:
+        self: _Decider, account_id: str, *, balances: Iterable[Mapping[str, Any]], ts_event: int,
+        report_id: str = "",
+    ) -> tuple[ev.Event, ...]:  # fmt: skip
+        """What the exchange says the balances are; a `report_id` seen before records nothing."""
         reported = tuple(
             ev.ReportedBalance(
                 asset_id=text_field(f"balances[{i}].asset_id", b.get("asset_id")),
@@ -197,8 +200,26 @@ class Commands:
             )
             for i, b in enumerate(balances)
         )
-        e = ev.ExchangeBalancesReported(account_id=account_id, balances=reported,
+        e = ev.ExchangeBalancesReported(account_id=account_id, balances=reported, report_id=report_id,
                                         ts_event=ns_field("ts_event", ts_event), ts_recorded=self._now())
+        return self._record(lambda d: d._account(account_id).decide(e))
+
+    def report_exchange_positions(
+        self: _Decider, account_id: str, *, positions: Iterable[Mapping[str, Any]], ts_event: int,
+        report_id: str = "",
+    ) -> tuple[ev.Event, ...]:  # fmt: skip
+        """What the exchange says the positions are (signed quantities); symbols must be registered."""
+        reported = tuple(
+            ev.ReportedPosition(
+                symbol_id=text_field(f"positions[{i}].symbol_id", p.get("symbol_id")),
+                quantity=decimal_field(f"positions[{i}].quantity", p.get("quantity")),
+                entry_price=None if p.get("entry_price") is None
+                else decimal_field(f"positions[{i}].entry_price", p["entry_price"], non_negative=True),
+            )
+            for i, p in enumerate(positions)
+        )  # fmt: skip
+        e = ev.ExchangePositionsReported(account_id=account_id, positions=reported, report_id=report_id,
+                                         ts_event=ns_field("ts_event", ts_event), ts_recorded=self._now())
         return self._record(lambda d: d._account(account_id).decide(e))
 
     # ------------------------------------------------------------------ intents (requests)
@@ -314,6 +335,36 @@ class Commands:
                 ts_event=ts, ts_recorded=now,
             )  # fmt: skip
             return [found, fill]
+
+        return self._record(decide)
+
+    def record_exchange_fact(
+        self: _Decider, event: ev.OrderEvent, *, exchange_order_id: str = "", order: ev.OrderSpec | None = None,
+    ) -> tuple[ev.Event, ...]:  # fmt: skip
+        """An exchange fact already in the ledger's form (a translator's output), stamped now. When its
+        order stream does not exist and the message described the order (`exchange_order_id` and
+        `order`), `ExternalOrderDiscovered` is recorded first: what an exchange reports is never dropped."""
+        assert type(event).__name__ not in REQUESTS, "requests are not exchange facts"
+        e = msgspec.structs.replace(event, ts_recorded=self._now())
+        account_id, intent_id = e.account_id, e.intent_id
+
+        def decide(d: _Decider) -> list[ev.Event]:
+            target = d._order(account_id, intent_id)
+            account = d._account(account_id)
+            account.require_open()
+            if target.exists:
+                return target.decide_fact(e)  # type: ignore[return-value]
+            if order is None or not exchange_order_id:
+                raise RequestRefused("intent_id", f"unknown intent {intent_id!r}, and the message does not "
+                                     "describe the order")  # fmt: skip
+            account.instrument(order.symbol)
+            found = ev.ExternalOrderDiscovered(
+                account_id=account_id, intent_id=intent_id, exchange_order_id=exchange_order_id, order=order,
+                ts_event=e.ts_event, ts_recorded=e.ts_recorded,
+            )  # fmt: skip
+            probe = Order(account_id, intent_id)
+            probe.apply(found)
+            return [found, *probe.decide_fact(e)]
 
         return self._record(decide)
 

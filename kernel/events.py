@@ -65,6 +65,22 @@ class Liquidity(StrEnum):
     TAKER = "TAKER"
 
 
+class ReportKind(StrEnum):
+    """What an `ExecutionReported` is: the execution types that change nothing the ledger keeps."""
+
+    PENDING_NEW = "PENDING_NEW"
+    PENDING_CANCEL = "PENDING_CANCEL"
+    PENDING_REPLACE = "PENDING_REPLACE"
+    DONE_FOR_DAY = "DONE_FOR_DAY"
+    STOPPED = "STOPPED"
+    SUSPENDED = "SUSPENDED"
+    RESTATED = "RESTATED"
+    CALCULATED = "CALCULATED"
+    ORDER_STATUS = "ORDER_STATUS"
+    TRADE_CORRECT = "TRADE_CORRECT"  # flags the order: a recorded fill is never rewritten
+    TRADE_CANCEL = "TRADE_CANCEL"  # likewise (a trade bust)
+
+
 class AdjustmentReason(StrEnum):
     DEPOSIT = "DEPOSIT"
     WITHDRAWAL = "WITHDRAWAL"
@@ -98,6 +114,14 @@ class ReportedBalance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     asset_id: str
     total: Decimal
     locked: Decimal = Decimal(0)
+
+
+class ReportedPosition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A position as the exchange reports it: signed quantity (short < 0), its entry price if given."""
+
+    symbol_id: str
+    quantity: Decimal
+    entry_price: Decimal | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -199,6 +223,19 @@ class OrderFilled(OrderEvent, frozen=True, kw_only=True, tag="OrderFilled"):
     liquidity: Liquidity | None = None
 
 
+class ExecutionReported(OrderEvent, frozen=True, kw_only=True, tag="ExecutionReported"):
+    """An execution report that changes no quantity or status the ledger keeps, kept because it is a fact:
+    a pending acknowledgement, a restatement, an order-status answer, or a trade correction or cancel
+    (those flag the order: the ledger never rewrites a recorded fill). `ref_exec_id` is the execution a
+    correction or cancel refers to."""
+
+    exec_type: ReportKind
+    exec_id: str = ""
+    ord_status: str = ""
+    ref_exec_id: str = ""
+    text: str = ""
+
+
 class ExternalOrderDiscovered(OrderEvent, frozen=True, kw_only=True, tag="ExternalOrderDiscovered"):
     """An order the exchange reports and no intent created; its intent id derives from the exchange's."""
 
@@ -237,7 +274,19 @@ class LeverageSet(AccountEvent, frozen=True, kw_only=True, tag="LeverageSet"):
 
 
 class ExchangeBalancesReported(AccountEvent, frozen=True, kw_only=True, tag="ExchangeBalancesReported"):
+    """What the exchange says the balances are (for reconciliation); only the assets it lists.
+    `report_id` makes a redelivered report record once (v2 added it)."""
+
+    version: ClassVar[int] = 2
     balances: tuple[ReportedBalance, ...]
+    report_id: str = ""
+
+
+class ExchangePositionsReported(AccountEvent, frozen=True, kw_only=True, tag="ExchangePositionsReported"):
+    """What the exchange says the positions are (for reconciliation); only the symbols it lists."""
+
+    positions: tuple[ReportedPosition, ...]
+    report_id: str = ""
 
 
 ORDER_EVENTS: tuple[type[OrderEvent], ...] = (
@@ -254,6 +303,7 @@ ORDER_EVENTS: tuple[type[OrderEvent], ...] = (
     CancelRejected,
     OrderExpired,
     OrderFilled,
+    ExecutionReported,
     ExternalOrderDiscovered,
 )
 ACCOUNT_EVENTS: tuple[type[AccountEvent], ...] = (
@@ -263,6 +313,7 @@ ACCOUNT_EVENTS: tuple[type[AccountEvent], ...] = (
     MarkPriceRecorded,
     LeverageSet,
     ExchangeBalancesReported,
+    ExchangePositionsReported,
 )
 CATALOGUE: dict[str, type[Event]] = {
     cls.__struct_config__.tag: cls for cls in ORDER_EVENTS + ACCOUNT_EVENTS  # type: ignore[misc]
@@ -279,7 +330,9 @@ def event_name(cls: type[Event]) -> str:
 # ---------------------------------------------------------------------------
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("ExchangeBalancesReported", 1): lambda data: {**data, "report_id": ""},  # v1 had no report id
+}
 """(event name, stored version) -> function turning that payload into the next version's shape."""
 
 _encoder = msgspec.json.Encoder(decimal_format="string")

@@ -62,6 +62,7 @@ TRANSITIONS: dict[tuple[S, str], Target] = {
     (S.EXPIRED,          "OrderAccepted"):    Rule.SAME,
     (S.PENDING_NEW,      "OrderRejected"):    S.REJECTED,
     (S.PENDING_CANCEL,   "OrderRejected"):    S.REJECTED,       # refused before the exchange saw the cancel
+    (S.NEW,              "OrderRejected"):    S.REJECTED,       # an external order is discovered NEW
     (S.PENDING_NEW,      "AmendAccepted"):    Rule.BY_FILLS,    # implies accepted
     (S.NEW,              "AmendAccepted"):    Rule.BY_FILLS,
     (S.PARTIALLY_FILLED, "AmendAccepted"):    Rule.BY_FILLS,
@@ -99,6 +100,8 @@ TRANSITIONS: dict[tuple[S, str], Target] = {
     (S.CANCELED,         "OrderFilled"):      Rule.FILLED_OR_SAME,  # the exchange matched first; flagged
     (S.EXPIRED,          "OrderFilled"):      Rule.FILLED_OR_SAME,  # likewise; flagged
     (S.FILLED,           "OrderFilled"):      S.FILLED,         # an overfill; flagged
+    # --- reports that change nothing the ledger keeps (pending acks, restatements, trade busts) ----
+    **{(status, "ExecutionReported"): Rule.SAME for status in S},
 }
 # fmt: on
 

@@ -29,6 +29,8 @@ OVERFILL = "overfill"
 FILL_AFTER_CANCEL = "fill_after_cancel"
 EXTERNAL_ORDER = "external_order"
 EXCHANGE_ORDER_ID_CHANGED = "exchange_order_id_changed"
+TRADE_CORRECTED = "trade_corrected:"  # + the exec id the exchange corrected or busted
+TRADE_CANCELED = "trade_canceled:"
 
 
 class Order:
@@ -250,6 +252,8 @@ def ack_key(e: ev.OrderEvent) -> tuple[str, ...] | None:
         return (name, e.exec_id)  # type: ignore[attr-defined]
     if cls is ev.OrderAccepted:
         return (name, e.exchange_order_id)  # type: ignore[attr-defined]
+    if cls is ev.ExecutionReported:
+        return (name, e.exec_type, e.ord_status, e.ref_exec_id)  # type: ignore[attr-defined]
     return (name,)
 
 
@@ -319,6 +323,13 @@ def _order_filled(o: Order, e: ev.OrderFilled) -> None:
         o._flag(FILL_AFTER_CANCEL)
 
 
+def _execution_reported(o: Order, e: ev.ExecutionReported) -> None:
+    if e.exec_type is ev.ReportKind.TRADE_CORRECT:
+        o._flag(TRADE_CORRECTED + e.ref_exec_id)
+    elif e.exec_type is ev.ReportKind.TRADE_CANCEL:
+        o._flag(TRADE_CANCELED + e.ref_exec_id)
+
+
 _EFFECTS: dict[type, Any] = {
     ev.IntentAmended: _intent_amended,
     ev.IntentCanceled: _intent_canceled,
@@ -330,4 +341,5 @@ _EFFECTS: dict[type, Any] = {
     ev.AmendRejected: _amend_rejected,
     ev.CancelRejected: _cancel_rejected,
     ev.OrderFilled: _order_filled,
+    ev.ExecutionReported: _execution_reported,
 }

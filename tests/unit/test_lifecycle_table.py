@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from kernel import events as ev
 from kernel.errors import RequestRefused
 from kernel.exchange.models import ReconciliationStatus as R
 from kernel.ledger import Ledger
@@ -21,7 +22,7 @@ from kernel.testing import ACCOUNT, invariants, memory_ledger
 OID = "o1"
 SYMBOL = "BTCUSDT"
 FACTS = ("OrderAccepted", "OrderRejected", "AmendAccepted", "AmendRejected", "CancelAccepted", "CancelRejected",
-         "OrderExpired", "OrderFilled")  # fmt: skip
+         "OrderExpired", "OrderFilled", "ExecutionReported")  # fmt: skip
 EVENTS = tuple(sorted(REQUESTS)) + FACTS
 
 
@@ -93,6 +94,11 @@ class Driver:
         self.ledger.record_fill(ACCOUNT, OID, **self.kw(trade_id=f"t{next(self._ids)}", quantity=quantity,
                                                         price="100"))  # fmt: skip
 
+    def ExecutionReported(self) -> None:
+        report = ev.ExecutionReported(account_id=ACCOUNT, intent_id=OID, exec_type=ev.ReportKind.RESTATED,
+                                      exec_id=self.exec_id(), ts_recorded=0, **self.kw())  # fmt: skip
+        self.ledger.record_exchange_fact(report)
+
     def fill(self, quantity: str) -> Callable[[], None]:
         return lambda: self.OrderFilled(quantity)
 
@@ -149,6 +155,7 @@ EXPECTED: dict[tuple[S, str], S] = {
     (S.EXPIRED, "OrderAccepted"): S.EXPIRED,
     (S.PENDING_NEW, "OrderRejected"): S.REJECTED,
     (S.PENDING_CANCEL, "OrderRejected"): S.REJECTED,
+    (S.NEW, "OrderRejected"): S.REJECTED,
     (S.PENDING_CANCEL, "AmendAccepted"): S.PENDING_CANCEL,
     (S.PENDING_CANCEL, "AmendRejected"): S.PENDING_CANCEL,
     (S.PENDING_NEW, "AmendAccepted"): S.NEW,  # BY_FILLS: nothing filled
@@ -186,6 +193,7 @@ EXPECTED: dict[tuple[S, str], S] = {
     (S.CANCELED, "OrderFilled"): S.CANCELED,
     (S.EXPIRED, "OrderFilled"): S.EXPIRED,
     (S.FILLED, "OrderFilled"): S.FILLED,  # an overfill
+    **{(status, "ExecutionReported"): status for status in S},  # changes nothing the ledger keeps
 }
 
 
