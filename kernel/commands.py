@@ -340,18 +340,26 @@ class Commands:
 
     def record_exchange_fact(
         self: _Decider, event: ev.OrderEvent, *, exchange_order_id: str = "", order: ev.OrderSpec | None = None,
+        expect_new: bool = False,
     ) -> tuple[ev.Event, ...]:  # fmt: skip
-        """An exchange fact already in the ledger's form (a translator's output), stamped now. When its
-        order stream does not exist and the message described the order (`exchange_order_id` and
-        `order`), `ExternalOrderDiscovered` is recorded first: what an exchange reports is never dropped."""
+        """An exchange fact already in the ledger's form (a translator's output), checked like the command
+        that would make it and stamped now. When its order stream does not exist and the message described
+        the order (`exchange_order_id` and `order`), `ExternalOrderDiscovered` is recorded first: what an
+        exchange reports is never dropped. `expect_new`: the caller knows the stream is empty (no read)."""
         assert type(event).__name__ not in REQUESTS, "requests are not exchange facts"
-        e = msgspec.structs.replace(event, ts_recorded=self._now())
+        for name, positive in (("quantity", True), ("price", True), ("fee", False)):
+            value = getattr(event, name, None)
+            if value is not None:
+                decimal_field(name, value, positive=positive)
+        if order is not None:
+            order = order_spec(from_pydantic(StandardOrder, msgspec.to_builtins(order), "order."))
+        e = msgspec.structs.replace(event, ts_event=ns_field("ts_event", event.ts_event), ts_recorded=self._now())
         account_id, intent_id = e.account_id, e.intent_id
 
         def decide(d: _Decider) -> list[ev.Event]:
-            target = d._order(account_id, intent_id)
             account = d._account(account_id)
             account.require_open()
+            target = d._order(account_id, intent_id, expect_new=expect_new)
             if target.exists:
                 return target.decide_fact(e)  # type: ignore[return-value]
             if order is None or not exchange_order_id:

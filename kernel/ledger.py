@@ -172,6 +172,24 @@ class Ledger(Commands):
         account = self._load(account_stream_id(account_id), lambda: Account(account_id))
         return account if account.exists else None
 
+    def existing_streams(self, keys: Iterable[str]) -> set[str]:
+        """Which of these streams (keys as `order_key`/`account_key` make them) hold at least one event:
+        one query where the store's recorder offers `existing_originator_ids` (an ingest asks this of
+        thousands of candidate streams per batch), else one read of each."""
+        found, ids = set(), {}
+        for key in keys:
+            cached = self._cache.get(key)
+            if cached is not None and cached.version:
+                found.add(key)
+            else:
+                ids[stream_uuid(key)] = key
+        if not ids:
+            return found
+        lookup = getattr(self.recorder, "existing_originator_ids", None)
+        if lookup is not None:
+            return found | {ids[i] for i in lookup(ids)}
+        return found | {key for i, key in ids.items() if self.recorder.select_events(i, limit=1)}
+
     def snapshot_recorder(self) -> AggregateRecorder:
         """eventsourcing's aggregate recorder for purpose "snapshots", in the same store as the log (tables
         `stored_snapshots` on SQLite, `ledger_snapshots` on PostgreSQL), created on first use. The kernel

@@ -1,4 +1,4 @@
-"""Recording commands: `ledger demo`, `ledger log`, `ledger export`, `ledger ingest`."""
+"""Recording commands: `ledger demo`, `ledger log`, `ledger export` (`ledger ingest` is in `intake`)."""
 
 from __future__ import annotations
 
@@ -156,35 +156,3 @@ def export(store_url: str, fmt: str, output: Path | None, after: int) -> None:
             with output.open("wb") as handle:
                 count = event_log.export(ledger, handle, after=after)
             click.echo(f"Exported {count} events to {output}", err=True)
-
-
-@cli.command()
-@click.option("--format", "fmt", type=click.Choice(["events"]), required=True,
-              help="events: the ledger's own format, as `ledger export` writes it.")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
-@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True, dir_okay=False))
-@click.pass_obj
-def ingest(store_url: str, fmt: str, as_json: bool, files: tuple[str, ...]) -> None:
-    """Record files of events into the store (`-` reads standard input). Re-running records nothing new."""
-    handles = []
-    for name in files:
-        try:
-            handles.append((name, sys.stdin.buffer if name == "-" else open(name, "rb")))  # noqa: SIM115
-        except OSError as e:
-            raise UsageError(f"{name}: {e.strerror}") from None
-    total = event_log.IngestSummary()
-    try:
-        with open_ledger(store_url) as ledger:
-            for name, handle in handles:
-                try:
-                    done = event_log.ingest(ledger, event_log.read_lines(handle, name))
-                except event_log.BadLine as e:
-                    raise UsageError(str(e)) from None
-                total.recorded += done.recorded
-                total.duplicates += done.duplicates
-    finally:
-        for name, handle in handles:
-            if name != "-":
-                handle.close()
-    summary = {"recorded": total.recorded, "duplicates": total.duplicates, "skipped": 0, "quarantined": 0}
-    _say(as_json, summary, f"recorded {total.recorded}, duplicates {total.duplicates}")

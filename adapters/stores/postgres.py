@@ -9,8 +9,9 @@ costs more than the database's own work); small ones go in one pipelined round t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -54,6 +55,9 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
             "VALUES (%s, %s, %s, %s)"
         ).format(**names)
+        self.existing_statement = SQL(
+            "SELECT originator_id FROM {schema}.{table} WHERE originator_id = ANY(%s) AND originator_version = 1"
+        ).format(**names)
         self.copy_statement = SQL(
             "COPY {schema}.{table} (originator_id, originator_version, topic, state) FROM STDIN (FORMAT BINARY)"
         ).format(**names)
@@ -82,6 +86,12 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                         for row in rows:
                             copy.write_row(row)
         return None
+
+    def existing_originator_ids(self, originator_ids: Iterable[UUID]) -> set[UUID]:
+        """Which of these streams hold an event (every stream has a version 1), in one query."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.existing_statement, (list(originator_ids),))
+            return {row["originator_id"] for row in curs.fetchall()}
 
     def create_table(self) -> None:
         """Create the schema, type, table, index and triggers, once, whatever the number of processes

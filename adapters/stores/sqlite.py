@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from uuid import UUID
+
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 IMMUTABLE_MESSAGE = "ledger events are immutable"
+LOOKUP_CHUNK = 500  # ids per IN (...) list, under SQLite's bound-parameter limit
 
 
 class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
@@ -18,3 +22,15 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                 for op in ("UPDATE", "DELETE")
             ),
         ]
+
+    def existing_originator_ids(self, originator_ids: Iterable[UUID]) -> set[UUID]:
+        """Which of these streams hold an event (every stream has a version 1), in few queries."""
+        ids = [str(i) for i in originator_ids]
+        found: set[UUID] = set()
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(ids), LOOKUP_CHUNK):
+                chunk = ids[start : start + LOOKUP_CHUNK]
+                c.execute(f"SELECT originator_id FROM {self.events_table_name} WHERE originator_version = 1 "
+                          f"AND originator_id IN ({', '.join('?' * len(chunk))})", chunk)  # fmt: skip
+                found.update(UUID(row[0]) for row in c.fetchall())
+        return found

@@ -1,0 +1,344 @@
+"""Recording exchange messages: frame a file into messages, translate each (a pure function of the
+message and the instruments), find the intent each order fact belongs to, and record in large batches.
+Whatever cannot be recorded is kept raw in quarantine with its reason; nothing is dropped.
+
+Each message ends as exactly one of: recorded (at least one new event), duplicate (every fact was
+already recorded: re-running a file records nothing), skipped (a session message, by design) or
+quarantined. A batch is one transaction: if the store fails, nothing of that batch is written.
+
+Which intent an order fact belongs to: an intent whose id is the message's client order id, else its
+original client order id (a cancel or replace names the order it changes), else the order the exchange
+order id was first seen under in this ingest, else the external order of that exchange order id
+(`ext:<id>`), discovered from the message if the ledger has not seen it. So orders the ledger's own
+kernel sent (client order id = intent id) link to their intents, and a drop copy of orders sent by
+anything else becomes external orders, one stream per exchange order.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import msgspec
+
+from adapters.ingest.tables import IngestTables, Quarantined
+from adapters.translate import Format
+from adapters.translate.base import AccountFact, OrderFact, OrderRef, Translation, Untranslatable
+from kernel import events as ev
+from kernel.commands import external_intent_id, order_key
+from kernel.errors import ConflictingFact, RequestRefused
+from kernel.ledger import Batch, Ledger
+
+INGEST_BATCH_MESSAGES = 5_000  # messages per transaction
+SNIFF_BYTES = 8_192  # how much of a file is looked at to tell text from binary
+DEFAULT_BASE_CURRENCY = "USDT"
+
+
+class IngestError(ValueError):
+    """The ingest cannot start as asked (e.g. the account belongs to another exchange)."""
+
+
+@dataclass
+class IngestSummary:
+    recorded: int = 0  # messages that recorded at least one event
+    duplicates: int = 0  # messages whose every fact was already recorded
+    skipped: int = 0  # session and other messages that carry no fact, by design
+    quarantined: int = 0  # messages kept raw with a reason
+    events: int = 0  # events recorded
+    reasons: dict[str, int] = field(default_factory=dict)  # quarantine reasons (first line), counted
+
+    def add(self, other: IngestSummary) -> None:
+        for name in ("recorded", "duplicates", "skipped", "quarantined", "events"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for reason, n in other.reasons.items():
+            self.reasons[reason] = self.reasons.get(reason, 0) + n
+
+    def as_dict(self) -> dict[str, int]:
+        return {"recorded": self.recorded, "duplicates": self.duplicates, "skipped": self.skipped,
+                "quarantined": self.quarantined, "events": self.events}  # fmt: skip
+
+
+@dataclass(slots=True)
+class _Message:
+    raw: bytes
+    translation: Translation | None = None
+    reason: str = ""  # set: it goes (or stays) in quarantine
+    outcome: str = ""  # recorded | duplicate | skipped | quarantined
+    events: int = 0  # events it recorded
+
+
+class Ingest:
+    """Ingests messages of one format into one account (opened on first use, if it does not exist)."""
+
+    def __init__(self, ledger: Ledger, tables: IngestTables, fmt: Format, account_id: str, *,
+                 exchange: str | None = None, base_currency: str = DEFAULT_BASE_CURRENCY,
+                 batch_messages: int = INGEST_BATCH_MESSAGES):  # fmt: skip
+        if not account_id.strip():
+            raise IngestError("--account must name an account")
+        self.ledger, self.tables, self.format, self.account_id = ledger, tables, fmt, account_id
+        account = ledger.account(account_id)
+        if account is not None:
+            assert account.opened is not None
+            if exchange and exchange != account.opened.exchange:
+                raise IngestError(f"account {account_id!r} is on exchange {account.opened.exchange!r}, not {exchange!r}")
+            self.exchange = account.opened.exchange
+        else:
+            self.exchange = exchange or fmt.exchange
+        self.account_open = account is not None
+        self.base_currency = base_currency
+        self.batch_messages = max(1, batch_messages)
+        self.catalogue = tables.instruments(self.exchange)
+        self.registered: dict[str, ev.InstrumentSpec] = dict(account.instruments) if account else {}
+        self.instruments = {**self.catalogue, **self.registered}  # what translators may name
+        self.links: dict[str, str] = {}  # "c:<client order id>" / "x:<exchange order id>" -> intent id
+
+    # ------------------------------------------------------------------ entry points
+    def ingest_file(self, source: str, stream: IO[bytes], *,
+                    on_bytes: Callable[[int], None] | None = None) -> IngestSummary:  # fmt: skip
+        """Frame `stream` and ingest every message; an empty or binary file is quarantined whole."""
+        summary = IngestSummary()
+        head = stream.read(SNIFF_BYTES)
+        problem = _not_text(head, complete=len(head) < SNIFF_BYTES)
+        if problem:
+            raw = head + stream.read()
+            self._quarantine(source, [_Message(raw, reason=problem)], summary)
+            return summary
+        counted = _Rejoined(head, stream, on_bytes)
+        chunk: list[bytes] = []
+        for raw in self.format.frame(io.BufferedReader(counted)):
+            chunk.append(raw)
+            if len(chunk) >= self.batch_messages:
+                self.ingest_messages(source, chunk, summary)
+                chunk = []
+        if chunk:
+            self.ingest_messages(source, chunk, summary)
+        return summary
+
+    def ingest_messages(self, source: str, raws: Iterable[bytes], summary: IngestSummary | None = None,
+                        ) -> list[_Message]:  # fmt: skip
+        """Translate and record these messages in one transaction, then quarantine what failed."""
+        summary = IngestSummary() if summary is None else summary
+        messages = [self._translate(raw) for raw in raws]
+        self._record(messages)
+        for m in messages:
+            summary.events += m.events
+            if m.outcome == "recorded":
+                summary.recorded += 1
+            elif m.outcome == "duplicate":
+                summary.duplicates += 1
+            elif m.outcome == "skipped":
+                summary.skipped += 1
+        self._quarantine(source, [m for m in messages if m.reason], summary)
+        return messages
+
+    def retry(self, entries: list[Quarantined]) -> tuple[IngestSummary, list[int]]:
+        """Ingest quarantined messages again; returns the summary and the ids of the entries that no longer
+        need keeping (recorded, duplicate or skipped). Those still failing keep their entry, with the
+        latest reason."""
+        summary = IngestSummary()
+        messages = [self._translate(e.raw) if not _not_text(e.raw, complete=True) else
+                    _Message(e.raw, reason=_not_text(e.raw, complete=True)) for e in entries]  # fmt: skip
+        self._record(messages)
+        released = []
+        for entry, m in zip(entries, messages, strict=True):
+            if m.reason:
+                summary.quarantined += 1
+                summary.reasons[m.reason] = summary.reasons.get(m.reason, 0) + 1
+                if m.reason != entry.reason:
+                    self.tables.update_reason(entry.id, m.reason)
+                continue
+            released.append(entry.id)
+            summary.events += m.events
+            if m.outcome == "recorded":
+                summary.recorded += 1
+            elif m.outcome == "duplicate":
+                summary.duplicates += 1
+            else:
+                summary.skipped += 1
+        return summary, released
+
+    # ------------------------------------------------------------------ steps
+    def _translate(self, raw: bytes) -> _Message:
+        try:
+            translation = self.format.translate(raw, self.instruments)
+        except Untranslatable as e:
+            return _Message(raw, reason=_one_line(str(e)))
+        except Exception as e:  # a translator's bug must not lose the message either
+            return _Message(raw, reason=_one_line(f"translator error: {type(e).__name__}: {e}"))
+        if translation.skipped:
+            return _Message(raw, translation, outcome="skipped")
+        if not translation.facts:
+            return _Message(raw, reason=f"the {self.format.name} translator found no fact in this message")
+        return _Message(raw, translation)
+
+    def _record(self, messages: list[_Message]) -> None:
+        todo = [m for m in messages if m.translation is not None and not m.reason and m.outcome != "skipped"]
+        if not todo:
+            return
+        existing = self.ledger.existing_streams(self._candidates(todo))
+        with self.ledger.batch() as batch:
+            for m in todo:
+                assert m.translation is not None
+                try:
+                    if not self.account_open:
+                        self._open_account(batch, m.translation.facts[0].event.ts_event)
+                    recorded = sum(self._record_fact(batch, f, existing) for f in m.translation.facts)
+                except (RequestRefused, ConflictingFact, Untranslatable) as e:
+                    m.reason = _one_line(str(e))
+                    continue
+                m.outcome = "recorded" if recorded else "duplicate"
+                m.events = recorded
+
+    def _candidates(self, messages: list[_Message]) -> set[str]:
+        """The order streams these messages might name, to ask the store about all at once."""
+        keys = set()
+        for m in messages:
+            assert m.translation is not None
+            for f in m.translation.facts:
+                if isinstance(f, OrderFact):
+                    for cid in (f.ref.client_order_id, f.ref.orig_client_order_id):
+                        if cid and "c:" + cid not in self.links:
+                            keys.add(order_key(self.account_id, cid))
+                    oid = f.ref.exchange_order_id
+                    if oid and "x:" + oid not in self.links:
+                        keys.add(order_key(self.account_id, external_intent_id(oid)))
+        return keys
+
+    def _open_account(self, batch: Batch, ts_event: int) -> None:
+        batch.open_account(self.account_id, exchange=self.exchange, account_type=self.format.account_type,
+                           base_currency=self.base_currency, ts_event=ts_event)  # fmt: skip
+        self.account_open = True
+
+    def _record_fact(self, batch: Batch, fact: AccountFact | OrderFact, existing: set[str]) -> int:
+        ts = fact.event.ts_event
+        if isinstance(fact, AccountFact):
+            for symbol in fact.symbols:
+                self._ensure_instrument(batch, symbol, ts)
+            return len(_record_account_fact(batch, msgspec.structs.replace(fact.event, account_id=self.account_id)))
+        ref = fact.ref
+        if ref.symbol:
+            self._ensure_instrument(batch, ref.symbol, ts)
+        intent_id, known = self._resolve(ref, existing)
+        event = msgspec.structs.replace(fact.event, account_id=self.account_id, intent_id=intent_id)
+        discover = not known and intent_id == external_intent_id(ref.exchange_order_id)
+        done = batch.record_exchange_fact(
+            event, exchange_order_id=ref.exchange_order_id if discover else "",
+            order=ref.order if discover else None, expect_new=discover,
+        )  # fmt: skip
+        self._link(ref, intent_id)
+        return len(done)
+
+    def _resolve(self, ref: OrderRef, existing: set[str]) -> tuple[str, bool]:
+        """(intent id, whether its stream is known to exist)."""
+        for cid in (ref.client_order_id, ref.orig_client_order_id):
+            if not cid:
+                continue
+            linked = self.links.get("c:" + cid)
+            if linked is not None:
+                return linked, True
+            if order_key(self.account_id, cid) in existing:
+                return cid, True
+        oid = ref.exchange_order_id
+        if oid:
+            linked = self.links.get("x:" + oid)
+            if linked is not None:
+                return linked, True
+            external = external_intent_id(oid)
+            return external, order_key(self.account_id, external) in existing
+        ids = " / ".join(i for i in (ref.client_order_id, ref.orig_client_order_id) if i) or "(none)"
+        raise Untranslatable(f"no order with client order id {ids} on account {self.account_id!r}, and the "
+                             "message gives no exchange order id")  # fmt: skip
+
+    def _link(self, ref: OrderRef, intent_id: str) -> None:
+        for cid in (ref.client_order_id, ref.orig_client_order_id):
+            if cid:
+                self.links["c:" + cid] = intent_id
+        if ref.exchange_order_id:
+            self.links["x:" + ref.exchange_order_id] = intent_id
+
+    def _ensure_instrument(self, batch: Batch, symbol: str, ts_event: int) -> None:
+        if symbol in self.registered:
+            return
+        spec = self.catalogue.get(symbol)
+        if spec is None:
+            raise Untranslatable(f"unknown symbol {symbol!r}: not registered on account {self.account_id!r} and "
+                                 f"not in the {self.exchange!r} instrument catalogue (ledger instruments load)")  # fmt: skip
+        batch.record_event(ev.AssetRegistered(account_id=self.account_id, asset=spec, ts_event=ts_event,
+                                              ts_recorded=batch._now()))  # fmt: skip
+        self.registered[symbol] = spec
+
+    def _quarantine(self, source: str, failed: list[_Message], summary: IngestSummary) -> None:
+        if not failed:
+            return
+        self.tables.quarantine(Quarantined(format=self.format.name, account_id=self.account_id, source=source,
+                                           reason=m.reason, raw=m.raw) for m in failed)  # fmt: skip
+        for m in failed:
+            m.outcome = "quarantined"
+            summary.quarantined += 1
+            summary.reasons[m.reason] = summary.reasons.get(m.reason, 0) + 1
+
+
+def _record_account_fact(batch: Batch, e: ev.AccountEvent) -> tuple[ev.Event, ...]:
+    """Account facts go through the commands that validate them (numbers within bounds, known symbols)."""
+    if isinstance(e, ev.ExchangeBalancesReported):
+        return batch.report_exchange_balances(e.account_id, balances=[_plain(x) for x in e.balances],
+                                              ts_event=e.ts_event, report_id=e.report_id)  # fmt: skip
+    if isinstance(e, ev.ExchangePositionsReported):
+        return batch.report_exchange_positions(e.account_id, positions=[_plain(p) for p in e.positions],
+                                               ts_event=e.ts_event, report_id=e.report_id)  # fmt: skip
+    if isinstance(e, ev.BalanceAdjusted):
+        return batch.adjust_balance(e.account_id, asset_id=e.asset_id, amount=e.amount, reason=e.reason,
+                                    ts_event=e.ts_event, reference=e.reference)  # fmt: skip
+    if isinstance(e, ev.MarkPriceRecorded):
+        return batch.record_mark_price(e.account_id, symbol_id=e.symbol_id, price=e.price, ts_event=e.ts_event)
+    return batch.record_event(msgspec.structs.replace(e, ts_recorded=batch._now()))
+
+
+def _plain(struct: msgspec.Struct) -> dict[str, Any]:
+    return {name: getattr(struct, name) for name in struct.__struct_fields__}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _not_text(data: bytes, *, complete: bool) -> str:
+    """Why these bytes are not a text file of messages ("" when they are)."""
+    if not data.strip():
+        return "empty file: no messages" if not data else "empty file: only blank lines"
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        return f"binary file: NUL byte at offset {nul}"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(data, final=complete)
+    except UnicodeDecodeError as e:
+        return f"binary file: not UTF-8 text (byte {e.start})"
+    return ""
+
+
+class _Rejoined(io.RawIOBase):
+    """The sniffed head followed by the rest of the stream, counting bytes for a progress bar."""
+
+    def __init__(self, head: bytes, rest: IO[bytes], on_bytes: Callable[[int], None] | None):
+        self._head, self._rest, self._on_bytes = head, rest, on_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+        else:
+            data = self._rest.read(len(buffer))
+            n = len(data)
+            buffer[:n] = data
+        if self._on_bytes is not None and n:
+            self._on_bytes(n)
+        return n
+
