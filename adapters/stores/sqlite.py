@@ -25,7 +25,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
 
     def existing_originator_ids(self, originator_ids: Iterable[UUID]) -> set[UUID]:
         """Which of these streams hold an event (every stream has a version 1), in few queries."""
-        ids = [str(i) for i in originator_ids]
+        ids = [i.hex for i in originator_ids]  # how eventsourcing stores a UUID in SQLite
         found: set[UUID] = set()
         with self.datastore.transaction(commit=False) as c:
             for start in range(0, len(ids), LOOKUP_CHUNK):
