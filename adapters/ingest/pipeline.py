@@ -183,9 +183,10 @@ class Ingest:
             for m in todo:
                 assert m.translation is not None
                 try:
+                    recorded = 0
                     if not self.account_open:
-                        self._open_account(batch, m.translation.facts[0].event.ts_event)
-                    recorded = sum(self._record_fact(batch, f, existing) for f in m.translation.facts)
+                        recorded += self._open_account(batch, m.translation.facts[0].event.ts_event)
+                    recorded += sum(self._record_fact(batch, f, existing) for f in m.translation.facts)
                 except (RequestRefused, ConflictingFact, Untranslatable) as e:
                     m.reason = _one_line(str(e))
                     continue
@@ -207,20 +208,21 @@ class Ingest:
                         keys.add(order_key(self.account_id, external_intent_id(oid)))
         return keys
 
-    def _open_account(self, batch: Batch, ts_event: int) -> None:
-        batch.open_account(self.account_id, exchange=self.exchange, account_type=self.format.account_type,
-                           base_currency=self.base_currency, ts_event=ts_event)  # fmt: skip
+    def _open_account(self, batch: Batch, ts_event: int) -> int:
+        done = batch.open_account(self.account_id, exchange=self.exchange, account_type=self.format.account_type,
+                                  base_currency=self.base_currency, ts_event=ts_event)  # fmt: skip
         self.account_open = True
+        return len(done)
 
     def _record_fact(self, batch: Batch, fact: AccountFact | OrderFact, existing: set[str]) -> int:
+        """Records one fact (and the instruments it names, first); returns the number of events."""
         ts = fact.event.ts_event
         if isinstance(fact, AccountFact):
-            for symbol in fact.symbols:
-                self._ensure_instrument(batch, symbol, ts)
-            return len(_record_account_fact(batch, msgspec.structs.replace(fact.event, account_id=self.account_id)))
+            registered = sum(self._ensure_instrument(batch, symbol, ts) for symbol in fact.symbols)
+            event = msgspec.structs.replace(fact.event, account_id=self.account_id)
+            return registered + len(_record_account_fact(batch, event))
         ref = fact.ref
-        if ref.symbol:
-            self._ensure_instrument(batch, ref.symbol, ts)
+        registered = self._ensure_instrument(batch, ref.symbol, ts) if ref.symbol else 0
         intent_id, known = self._resolve(ref, existing)
         event = msgspec.structs.replace(fact.event, account_id=self.account_id, intent_id=intent_id)
         discover = not known and intent_id == external_intent_id(ref.exchange_order_id)
@@ -229,7 +231,7 @@ class Ingest:
             order=ref.order if discover else None, expect_new=discover,
         )  # fmt: skip
         self._link(ref, intent_id)
-        return len(done)
+        return registered + len(done)
 
     def _resolve(self, ref: OrderRef, existing: set[str]) -> tuple[str, bool]:
         """(intent id, whether its stream is known to exist)."""
@@ -259,16 +261,18 @@ class Ingest:
         if ref.exchange_order_id:
             self.links["x:" + ref.exchange_order_id] = intent_id
 
-    def _ensure_instrument(self, batch: Batch, symbol: str, ts_event: int) -> None:
+    def _ensure_instrument(self, batch: Batch, symbol: str, ts_event: int) -> int:
+        """Registers the catalogue's instrument on the account the first time it is named; events recorded."""
         if symbol in self.registered:
-            return
+            return 0
         spec = self.catalogue.get(symbol)
         if spec is None:
             raise Untranslatable(f"unknown symbol {symbol!r}: not registered on account {self.account_id!r} and "
                                  f"not in the {self.exchange!r} instrument catalogue (ledger instruments load)")  # fmt: skip
-        batch.record_event(ev.AssetRegistered(account_id=self.account_id, asset=spec, ts_event=ts_event,
-                                              ts_recorded=batch._now()))  # fmt: skip
+        done = batch.record_event(ev.AssetRegistered(account_id=self.account_id, asset=spec, ts_event=ts_event,
+                                                     ts_recorded=batch._now()))  # fmt: skip
         self.registered[symbol] = spec
+        return len(done)
 
     def _quarantine(self, source: str, failed: list[_Message], summary: IngestSummary) -> None:
         if not failed:
