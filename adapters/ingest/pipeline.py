@@ -183,10 +183,13 @@ class Ingest:
             for m in todo:
                 assert m.translation is not None
                 try:
+                    # Everything that can be checked without deciding is checked before anything is
+                    # recorded for the message (so a message that fails here opens no account).
+                    plans = [self._plan(f, existing) for f in m.translation.facts]
                     recorded = 0
                     if not self.account_open:
                         recorded += self._open_account(batch, m.translation.facts[0].event.ts_event)
-                    recorded += sum(self._record_fact(batch, f, existing) for f in m.translation.facts)
+                    recorded += sum(self._record_fact(batch, *plan) for plan in plans)
                 except (RequestRefused, ConflictingFact, Untranslatable) as e:
                     m.reason = _one_line(str(e))
                     continue
@@ -214,7 +217,25 @@ class Ingest:
         self.account_open = True
         return len(done)
 
-    def _record_fact(self, batch: Batch, fact: AccountFact | OrderFact, existing: set[str]) -> int:
+    def _plan(self, fact: AccountFact | OrderFact, existing: set[str]) -> tuple[AccountFact | OrderFact, str, bool]:
+        """(fact, intent id, discover): where an order fact goes, and whether it makes its order known."""
+        for symbol in fact.symbols if isinstance(fact, AccountFact) else (fact.ref.symbol,):
+            if symbol and symbol not in self.registered and symbol not in self.catalogue:
+                raise Untranslatable(f"unknown symbol {symbol!r}: not registered on account {self.account_id!r} "
+                                     f"and not in the {self.exchange!r} instrument catalogue (ledger instruments "
+                                     "load)")  # fmt: skip
+        if isinstance(fact, AccountFact):
+            return fact, "", False
+        ref = fact.ref
+        intent_id, known = self._resolve(ref, existing)
+        if known:
+            return fact, intent_id, False
+        if ref.order is None:
+            raise Untranslatable(f"no order {ref.exchange_order_id!r} on account {self.account_id!r} yet, and the "
+                                 "message does not describe the order (it may arrive later: quarantine retry)")  # fmt: skip
+        return fact, intent_id, True
+
+    def _record_fact(self, batch: Batch, fact: AccountFact | OrderFact, intent_id: str, discover: bool) -> int:
         """Records one fact (and the instruments it names, first); returns the number of events."""
         ts = fact.event.ts_event
         if isinstance(fact, AccountFact):
@@ -223,9 +244,7 @@ class Ingest:
             return registered + len(_record_account_fact(batch, event))
         ref = fact.ref
         registered = self._ensure_instrument(batch, ref.symbol, ts) if ref.symbol else 0
-        intent_id, known = self._resolve(ref, existing)
         event = msgspec.structs.replace(fact.event, account_id=self.account_id, intent_id=intent_id)
-        discover = not known and intent_id == external_intent_id(ref.exchange_order_id)
         done = batch.record_exchange_fact(
             event, exchange_order_id=ref.exchange_order_id if discover else "",
             order=ref.order if discover else None, expect_new=discover,
@@ -265,10 +284,7 @@ class Ingest:
         """Registers the catalogue's instrument on the account the first time it is named; events recorded."""
         if symbol in self.registered:
             return 0
-        spec = self.catalogue.get(symbol)
-        if spec is None:
-            raise Untranslatable(f"unknown symbol {symbol!r}: not registered on account {self.account_id!r} and "
-                                 f"not in the {self.exchange!r} instrument catalogue (ledger instruments load)")  # fmt: skip
+        spec = self.catalogue[symbol]  # `_plan` checked it is there
         done = batch.record_event(ev.AssetRegistered(account_id=self.account_id, asset=spec, ts_event=ts_event,
                                                      ts_recorded=batch._now()))  # fmt: skip
         self.registered[symbol] = spec

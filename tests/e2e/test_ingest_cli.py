@@ -1,0 +1,153 @@
+"""`ledger ingest` of exchange messages as a user runs it: instruments, a day's stream per format, the
+summary, re-runs, bad input kept in quarantine, `quarantine retry`, `reconcile`."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from adapters.translate.fix_sim import (
+    fix_message,
+    instruments_exchange_info,
+    simulate_fix_day,
+    simulate_fix_day_expectations,
+)
+from tests.e2e.test_cli import ledger
+
+SEED, ORDERS = 7, 60
+
+
+def run_json(*args: str, cwd: Path, code: int = 0) -> object:
+    done = ledger(*args, cwd=cwd)
+    assert done.returncode == code, done.stderr
+    return json.loads(done.stdout)
+
+
+def head(store: str, cwd: Path) -> int:
+    done = ledger("--store", store, "log", "--json", "--limit", "1000000", cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    return len(done.stdout.splitlines())
+
+
+@pytest.fixture
+def fix_day(tmp_path: Path) -> Path:
+    (tmp_path / "day.fix").write_bytes(b"\n".join(simulate_fix_day(SEED, ORDERS)) + b"\n")
+    (tmp_path / "exchangeInfo.json").write_bytes(instruments_exchange_info())
+    return tmp_path
+
+
+def load_fix_instruments(store: str, cwd: Path) -> None:
+    summary = run_json("--store", store, "instruments", "load", "--format", "binance", "--exchange", "fix",
+                       "exchangeInfo.json", "--json", cwd=cwd)  # fmt: skip
+    assert summary == {"exchange": "fix", "instruments": 2, "added": 2, "changed": 0, "unchanged": 0}
+
+
+def test_a_fix_day_ingested_gives_the_orders_the_venue_reported(fix_day: Path, pg_url: str) -> None:
+    load_fix_instruments(pg_url, fix_day)
+    summary = run_json("--store", pg_url, "ingest", "--format", "fix", "--account", "dc", "day.fix", "--json",
+                       cwd=fix_day)  # fmt: skip
+    messages = sum(1 for _ in simulate_fix_day(SEED, ORDERS))
+    assert summary["quarantined"] == 0 and summary["duplicates"] == 0
+    assert summary["recorded"] + summary["skipped"] == messages and summary["skipped"] >= 3  # logon, heartbeat, logout
+    orders = run_json("--store", pg_url, "query", "orders", "--account", "dc", "--json", cwd=fix_day)
+    by_exchange_id = {o["state"]["exchange_order_id"]: o for o in orders}
+    expected = simulate_fix_day_expectations(SEED, ORDERS)
+    assert len(by_exchange_id) == len(expected) == ORDERS
+    for client_order_id, want in expected.items():
+        got = by_exchange_id[want.exchange_order_id]
+        assert got["state"]["status"] == want.status, client_order_id
+        assert Decimal(got["filled_quantity"]) == want.filled_quantity, client_order_id
+        assert Decimal(got["fees"].get("USDT", "0")) == want.fees, client_order_id
+    assert any(a.startswith("trade_canceled:") for o in orders for a in o["anomalies"]), "the bust is flagged"
+    balances = run_json("--store", pg_url, "query", "balances", "--account", "dc", "--json", cwd=fix_day)
+    assert {b["asset_id"] for b in balances} >= {"BTC", "USDT"}
+
+    again = run_json("--store", pg_url, "ingest", "--format", "fix", "--account", "dc", "day.fix", "--json", cwd=fix_day)
+    assert again == {**summary, "recorded": 0, "duplicates": summary["recorded"], "events": 0}, "a re-run records nothing"
+
+
+def test_unknown_symbols_wait_in_quarantine_until_instruments_are_loaded(fix_day: Path) -> None:
+    store = "sqlite:///q.db"
+    first = run_json("--store", store, "ingest", "--format", "fix", "--account", "dc", "day.fix", "--json", cwd=fix_day)
+    assert first["recorded"] == 0 and first["quarantined"] > 0
+    listed = run_json("--store", store, "quarantine", "list", "--json", cwd=fix_day)
+    assert len(listed) == first["quarantined"]
+    assert {e["format"] for e in listed} == {"fix"} and {e["account_id"] for e in listed} == {"dc"}
+    assert all("unknown symbol" in e["reason"] or "no order" in e["reason"] for e in listed), listed[:3]
+    assert head(store, fix_day) == 0, "nothing but the quarantine was written"
+    load_fix_instruments(store, fix_day)
+    retried = run_json("--store", store, "quarantine", "retry", "--json", cwd=fix_day)
+    assert retried["remaining"] == 0 and retried["released"] == first["quarantined"]
+    assert run_json("--store", store, "quarantine", "list", "--json", cwd=fix_day) == []
+    # the same state as ingesting after loading the instruments
+    direct = "sqlite:///direct.db"
+    load_fix_instruments(direct, fix_day)
+    run_json("--store", direct, "ingest", "--format", "fix", "--account", "dc", "day.fix", "--json", cwd=fix_day)
+    statuses = [sorted((o["intent_id"], o["state"]["status"], o["filled_quantity"]) for o in
+                       run_json("--store", s, "query", "orders", "--json", cwd=fix_day)) for s in (store, direct)]  # type: ignore[union-attr]
+    assert statuses[0] == statuses[1]
+
+
+BAD_INPUTS = {
+    "truncated.fix": (fix_message([(35, "8"), (49, "S"), (56, "T"), (34, 1), (52, "20240101-00:00:00")])[:-12],
+                      "CheckSum"),
+    "checksum.fix": (fix_message([(35, "0"), (49, "S"), (56, "T"), (34, 1), (52, "20240101-00:00:00")])[:-4]
+                     + b"000\x01", "CheckSum (10) is 000"),
+    "bodylength.fix": (fix_message([(35, "0"), (49, "S"), (56, "T"), (34, 1), (52, "20240101-00:00:00")])
+                       .replace(b"9=", b"9=1", 1), "BodyLength (9)"),
+    "empty.fix": (b"", "empty file"),
+    "binary.fix": (bytes(range(256)) * 4, "binary file"),
+    "unknown_type.fix": (fix_message([(35, "D"), (49, "S"), (56, "T"), (34, 1), (52, "20240101-00:00:00")]),
+                         "MsgType"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_INPUTS)
+def test_bad_input_is_quarantined_with_a_clear_reason_and_changes_nothing_else(fix_day: Path, name: str) -> None:
+    store = "sqlite:///bad.db"
+    load_fix_instruments(store, fix_day)
+    content, reason = BAD_INPUTS[name]
+    (fix_day / name).write_bytes(content)
+    summary = run_json("--store", store, "ingest", "--format", "fix", "--account", "dc", name, "--json", cwd=fix_day)
+    assert summary == {"recorded": 0, "duplicates": 0, "skipped": 0, "quarantined": 1, "events": 0}
+    (entry,) = run_json("--store", store, "quarantine", "list", "--json", cwd=fix_day)  # type: ignore[misc]
+    assert reason in entry["reason"] and entry["source"] == name
+    kept = bytes.fromhex(entry["raw_hex"]) if "raw_hex" in entry else entry["raw"].encode()
+    assert kept == content, "kept raw, byte for byte"
+    assert head(store, fix_day) == 0
+    rerun = run_json("--store", store, "ingest", "--format", "fix", "--account", "dc", name, "--json", cwd=fix_day)
+    assert rerun["quarantined"] == 1
+    assert len(run_json("--store", store, "quarantine", "list", "--json", cwd=fix_day)) == 1, "kept once"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("ingest", "--format", "fix", "day.fix"), "--format fix needs --account"),
+    (("ingest", "--format", "fix", "--account", "dc", "missing.fix"), "missing.fix: No such file"),
+    (("ingest", "--format", "events", "--account", "dc", "day.fix"), "do not apply to --format events"),
+    (("instruments", "load", "--format", "binance", "day.fix"), "day.fix"),
+    (("reconcile", "--account", "nobody"), "unknown account 'nobody'"),
+])  # fmt: skip
+def test_usage_errors_are_one_line_and_exit_2(fix_day: Path, args: tuple[str, ...], message: str) -> None:
+    done = ledger("--store", "sqlite:///u.db", *args, cwd=fix_day)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_an_account_stays_on_its_exchange(fix_day: Path) -> None:
+    store = "sqlite:///x.db"
+    load_fix_instruments(store, fix_day)
+    run_json("--store", store, "ingest", "--format", "fix", "--account", "dc", "day.fix", "--json", cwd=fix_day)
+    done = ledger("--store", store, "ingest", "--format", "fix", "--account", "dc", "--exchange", "other", "day.fix",
+                  cwd=fix_day)  # fmt: skip
+    assert done.returncode == 2 and "is on exchange 'fix', not 'other'" in done.stderr
+
+
+def test_reconcile_with_nothing_reported_is_an_empty_list(fix_day: Path) -> None:
+    store = "sqlite:///r.db"
+    load_fix_instruments(store, fix_day)
+    run_json("--store", store, "ingest", "--format", "fix", "--account", "dc", "day.fix", "--json", cwd=fix_day)
+    assert run_json("--store", store, "reconcile", "--json", cwd=fix_day) == []
+    assert run_json("--store", store, "reconcile", "--account", "dc", "--json", cwd=fix_day) == []
