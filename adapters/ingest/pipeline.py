@@ -118,7 +118,7 @@ class Ingest:
         return summary
 
     def ingest_messages(self, source: str, raws: Iterable[bytes], summary: IngestSummary | None = None,
-                        ) -> list[_Message]:  # fmt: skip
+                        ) -> IngestSummary:  # fmt: skip
         """Translate and record these messages in one transaction, then quarantine what failed."""
         summary = IngestSummary() if summary is None else summary
         messages = [self._translate(raw) for raw in raws]
@@ -132,7 +132,7 @@ class Ingest:
             elif m.outcome == "skipped":
                 summary.skipped += 1
         self._quarantine(source, [m for m in messages if m.reason], summary)
-        return messages
+        return summary
 
     def retry(self, entries: list[Quarantined]) -> tuple[IngestSummary, list[int]]:
         """Ingest quarantined messages again; returns the summary and the ids of the entries that no longer
