@@ -151,3 +151,29 @@ def test_reconcile_with_nothing_reported_is_an_empty_list(fix_day: Path) -> None
     run_json("--store", store, "ingest", "--format", "fix", "--account", "dc", "day.fix", "--json", cwd=fix_day)
     assert run_json("--store", store, "reconcile", "--json", cwd=fix_day) == []
     assert run_json("--store", store, "reconcile", "--account", "dc", "--json", cwd=fix_day) == []
+
+
+# ------------------------------------------------------------------------------------------ ccxt
+def test_a_ccxt_day_ingested_gives_the_orders_trades_and_balances_reported(tmp_path: Path, pg_url: str) -> None:
+    from adapters.translate.ccxt_sim import expect_ccxt_day, markets_json, simulate_ccxt_day
+
+    (tmp_path / "day.jsonl").write_bytes(b"\n".join(simulate_ccxt_day(SEED, ORDERS)) + b"\n")
+    (tmp_path / "markets.json").write_bytes(markets_json())
+    want = expect_ccxt_day(SEED, ORDERS)
+    loaded = run_json("--store", pg_url, "instruments", "load", "--format", "ccxt", "--exchange", "ccxt-sim",
+                      "markets.json", "--json", cwd=tmp_path)  # fmt: skip
+    assert loaded["added"] == loaded["instruments"] > 0
+    summary = run_json("--store", pg_url, "ingest", "--format", "ccxt", "--exchange", "ccxt-sim", "--account", "cx",
+                       "day.jsonl", "--json", cwd=tmp_path)  # fmt: skip
+    assert summary["quarantined"] == 0 and summary["duplicates"] > 0, "the day repeats some lines"
+    assert summary["recorded"] + summary["duplicates"] + summary["skipped"] == want.lines
+    orders = run_json("--store", pg_url, "query", "orders", "--account", "cx", "--json", cwd=tmp_path)
+    got = {o["state"]["exchange_order_id"]: (o["state"]["status"], Decimal(o["filled_quantity"])) for o in orders}
+    assert got == {oid: (status, want.filled[oid]) for oid, status in want.statuses.items()}
+    balances = run_json("--store", pg_url, "query", "balances", "--account", "cx", "--json", cwd=tmp_path)
+    mine = {b["asset_id"]: (Decimal(b["total"]), Decimal(b["locked"])) for b in balances}
+    assert {asset: mine.get(asset, (Decimal(0), Decimal(0))) for asset in want.balances} == want.balances
+    assert run_json("--store", pg_url, "reconcile", "--account", "cx", "--json", cwd=tmp_path) == []
+    again = run_json("--store", pg_url, "ingest", "--format", "ccxt", "--account", "cx", "day.jsonl", "--json",
+                     cwd=tmp_path)  # fmt: skip
+    assert again["recorded"] == 0 and again["events"] == 0
