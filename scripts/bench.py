@@ -3,7 +3,7 @@
 the same run (DESIGN "Performance"; issue 3 "Speed"). The code is in `scripts/benchlib/`.
 
     python scripts/bench.py [--store postgresql://...] [--seed 7] [--json] [--plain]
-                            [--skip-write | --skip-read]
+                            [--skip-write] [--skip-read] [--skip-ingest]
         write half: [--events 200000] [--single 2000] [--batch-size 5000] [--profile FILE]
                     [--skip-references]
         read half:  [--replay-events 1000000] [--snapshot-every 100000] [--asof-queries 200]
@@ -61,6 +61,11 @@ across the day, latency p50/p99/max, each answer checked (`--asof-budget-s` caps
 Live lag: in another fresh schema, `--lag-writers` processes append single events (`record_fill`) at
 `--lag-rate` events/s in total for `--lag-seconds` while `project(url, follow=True)` runs in a process
 of its own; lag = `committed_ns - ts_recorded` from its `on_batch` (`--lag-seconds 0` skips it).
+
+INGEST HALF
+See `scripts/benchlib/ingest.py`: `--ingest-messages` generated FIX 4.4 drop-copy messages, and as many
+Binance spot user-data-stream messages, each ingested end to end (parse, decide, encode, durable append)
+beside raw binary COPY of the rows it stored. Sizes: `--ingest-messages 1000000 --ingest-batch 5000`.
 """
 
 from __future__ import annotations
@@ -95,7 +100,7 @@ from benchlib.common import (
 from benchlib.render import Section, json_results, render
 from benchlib.workload import ACTIVE_ORDERS
 
-SCHEMA_ROLES = ("ledger", "es", "raw", "read", "lag")
+SCHEMA_ROLES = ("ledger", "es", "raw", "read", "lag", "ingest_fix", "ingest_binance")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -105,8 +110,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=7, help="workload seed (the workload is deterministic)")
     p.add_argument("--json", action="store_true", help="also print the results as one JSON document")
     p.add_argument("--plain", action="store_true", help="plain text table instead of rich")
-    p.add_argument("--skip-write", action="store_true", help="only the read half")
-    p.add_argument("--skip-read", action="store_true", help="only the write half")
+    p.add_argument("--skip-write", action="store_true", help="no write half")
+    p.add_argument("--skip-read", action="store_true", help="no read half")
+    p.add_argument("--skip-ingest", action="store_true", help="no ingest half")
     w = p.add_argument_group("write half")
     w.add_argument("--events", type=int, default=200_000, help="events in the generated trading day (batch figures)")
     w.add_argument("--single", type=int, default=2000, help="single appends per latency figure")
@@ -126,13 +132,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     r.add_argument("--lag-history", type=int, default=20_000, help="events in the live-lag store before it starts")
     r.add_argument("--profile-events", type=int, default=200_000, help="events replayed under cProfile (0: no profile)")
     r.add_argument("--profile-read", metavar="FILE", help="also write the replay + state_hash pstats to FILE")
+    g = p.add_argument_group("ingest half")
+    g.add_argument("--ingest-messages", type=int, default=1_000_000, help="messages per generated log (FIX, Binance)")
+    g.add_argument("--ingest-batch", type=int, default=5000, help="messages per ingest transaction")
     args = p.parse_args(argv)
     if urlsplit(args.store).scheme not in ("postgresql", "postgres"):
         p.error("--store must be a postgresql:// URL")
-    if args.skip_write and args.skip_read:
-        p.error("--skip-write and --skip-read leave nothing to run")
+    if args.skip_write and args.skip_read and args.skip_ingest:
+        p.error("--skip-write, --skip-read and --skip-ingest leave nothing to run")
     for name in ("events", "single", "batch_size", "replay_events", "asof_queries", "lag_rate", "lag_writers",
-                 "lag_history"):  # fmt: skip
+                 "lag_history", "ingest_messages", "ingest_batch"):  # fmt: skip
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
     for name in ("snapshot_every", "asof_budget_s", "lag_seconds", "profile_events"):
@@ -163,6 +172,10 @@ def header_lines(args: argparse.Namespace, show: dict[str, str], shown_url: str,
         lines.append(("read", f"seed {args.seed}; {args.replay_events:,}-event history, snapshots every "
                               f"{args.snapshot_every:,}; each read path in a fresh process, one after the other; "
                               f"{args.asof_queries} as-of times; {lag}"))  # fmt: skip
+    if not args.skip_ingest:
+        lines.append(("ingest", f"seed {args.seed}; about {args.ingest_messages:,} generated messages per format (a FIX "
+                                f"4.4 drop copy, a Binance spot stream), transactions of {args.ingest_batch:,} "
+                                "messages; ledger, then COPY, in this process"))  # fmt: skip
     return lines
 
 
@@ -171,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     pid = os.getpid()
     schemas = {k: f"bench_{pid}_{n}" for n, k in enumerate(SCHEMA_ROLES, start=1)
                if (k in ("ledger", "es", "raw") and not args.skip_write)
-               or (k in ("read", "lag") and not args.skip_read)}  # fmt: skip
+               or (k in ("read", "lag") and not args.skip_read)
+               or (k in ("raw", "ingest_fix", "ingest_binance") and not args.skip_ingest)}  # fmt: skip
     admin = psycopg.connect(conninfo(args.store), autocommit=True)
     show = {name: admin.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
             for name in ("server_version", "fsync", "synchronous_commit", "wal_sync_method")}  # fmt: skip
@@ -200,6 +214,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_read(args, admin, ctx, schemas, results, notes, tail, workers)
             sections.append(("Ledger read path: replay, as-of, live lag, each figure beside its references",
                              results, notes))  # fmt: skip
+        if not args.skip_ingest:
+            from benchlib.ingest import run_ingest
+
+            results, notes = [], []
+            run_ingest(args, admin, schemas, results, notes)
+            sections.append(("Ledger ingest path: exchange messages end to end, beside raw COPY of the rows",
+                             results, notes))  # fmt: skip
         sections[-1][2].append(f"load average after {loadavg()} (other processes share the machine)")
 
         render(header, sections, tail, args.plain)
@@ -215,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "server": show,
                 "params": {k: v for k, v in vars(args).items() if k not in ("store", "json", "plain")},
                 "targets": {"batch_events_per_s": 50_000, "single_p99_ms": 5.0, "replay_events_per_s": 150_000,
-                            "asof_p99_ms": 50.0, "live_lag_p99_ms": 50.0},
+                            "asof_p99_ms": 50.0, "live_lag_p99_ms": 50.0, "ingest_messages_per_s": 50_000},
                 "results": {k: v for _, res, _ in sections for k, v in json_results(res).items()},
                 "notes": [n for _, _, ns in sections for n in ns],
             }  # fmt: skip
