@@ -101,6 +101,11 @@ def from_pydantic(model: type, data: Any, prefix: str = "") -> Any:
 
 def order_spec(order: StandardOrder) -> ev.OrderSpec:
     """The stored form of an order, its numbers held to the same input bounds as the fills against it."""
+    check_order_bounds(order)
+    return ev.OrderSpec.from_standard(order)
+
+
+def check_order_bounds(order: StandardOrder | ev.OrderSpec) -> None:
     for name in ("quantity", "price", "stop_price"):
         value = getattr(order, name)
         if value is not None:
@@ -108,7 +113,6 @@ def order_spec(order: StandardOrder) -> ev.OrderSpec:
                 check_input_bounds(value)
             except ValueError as e:
                 raise RequestRefused(f"order.{name}", str(e)) from None
-    return ev.OrderSpec.from_standard(order)
 
 
 class _Decider(Protocol):
@@ -351,8 +355,8 @@ class Commands:
             value = getattr(event, name, None)
             if value is not None:
                 decimal_field(name, value, positive=positive)
-        if order is not None:
-            order = order_spec(from_pydantic(StandardOrder, msgspec.to_builtins(order), "order."))
+        if order is not None:  # checked like a placed order's; the spec is already in its stored form
+            check_order_bounds(from_pydantic(StandardOrder, msgspec.to_builtins(order), "order."))
         e = msgspec.structs.replace(event, ts_event=ns_field("ts_event", event.ts_event), ts_recorded=self._now())
         account_id, intent_id = e.account_id, e.intent_id
 
