@@ -18,7 +18,7 @@ class Account:
         self.opened: ev.AccountOpened | None = None
         self.instruments: dict[str, ev.InstrumentSpec] = {}  # by symbol
         self.adjustments: dict[str, tuple[str, Decimal, str]] = {}  # reference -> (asset, amount, reason)
-        self.reports: set[tuple[str, str]] = set()  # (event name, report_id) of exchange reports seen
+        self.reports: set[tuple[str, str]] = set()  # (event name, report id / reference) of exchange reports seen
 
     @property
     def exists(self) -> bool:
@@ -34,6 +34,8 @@ class Account:
             self.adjustments[e.reference] = (e.asset_id, e.amount, e.reason)
         elif isinstance(e, ev.ExchangeBalancesReported | ev.ExchangePositionsReported) and e.report_id:
             self.reports.add((type(e).__name__, e.report_id))
+        elif isinstance(e, ev.LeverageSet) and e.reference:
+            self.reports.add(("LeverageSet", e.reference))
 
     def require_open(self) -> None:
         if not self.exists:
@@ -66,6 +68,8 @@ class Account:
         if isinstance(e, ev.ExchangeBalancesReported | ev.ExchangePositionsReported) and e.report_id:
             if (type(e).__name__, e.report_id) in self.reports:
                 return []  # the same report delivered again
+        if isinstance(e, ev.LeverageSet) and e.reference and ("LeverageSet", e.reference) in self.reports:
+            return []
         if isinstance(e, ev.BalanceAdjusted) and e.reference:
             seen = self.adjustments.get(e.reference)
             if seen is not None:

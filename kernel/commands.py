@@ -183,9 +183,11 @@ class Commands:
         )  # fmt: skip
         return self._record(lambda d: d._account(account_id).decide(e))
 
-    def set_leverage(self: _Decider, account_id: str, *, symbol_id: str, leverage: Any, ts_event: int):
+    def set_leverage(self: _Decider, account_id: str, *, symbol_id: str, leverage: Any, ts_event: int,
+                     reference: str = ""):  # fmt: skip
+        """A leverage setting; a `reference` seen before (an exchange report delivered again) records nothing."""
         e = ev.LeverageSet(
-            account_id=account_id, symbol_id=text_field("symbol_id", symbol_id),
+            account_id=account_id, symbol_id=text_field("symbol_id", symbol_id), reference=reference,
             leverage=decimal_field("leverage", leverage, positive=True),
             ts_event=ns_field("ts_event", ts_event), ts_recorded=self._now(),
         )  # fmt: skip

@@ -269,8 +269,12 @@ class MarkPriceRecorded(AccountEvent, frozen=True, kw_only=True, tag="MarkPriceR
 
 
 class LeverageSet(AccountEvent, frozen=True, kw_only=True, tag="LeverageSet"):
+    """`reference` (v2) makes an exchange's report of a leverage change record once, like a cash move's."""
+
+    version: ClassVar[int] = 2
     symbol_id: str
     leverage: Decimal
+    reference: str = ""
 
 
 class ExchangeBalancesReported(AccountEvent, frozen=True, kw_only=True, tag="ExchangeBalancesReported"):
@@ -332,6 +336,7 @@ def event_name(cls: type[Event]) -> str:
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 UPCASTERS: dict[tuple[str, int], Upcaster] = {
     ("ExchangeBalancesReported", 1): lambda data: {**data, "report_id": ""},  # v1 had no report id
+    ("LeverageSet", 1): lambda data: {**data, "reference": ""},  # v1 had no reference
 }
 """(event name, stored version) -> function turning that payload into the next version's shape."""
 

@@ -314,6 +314,9 @@ def _record_account_fact(batch: Batch, e: ev.AccountEvent) -> tuple[ev.Event, ..
                                     ts_event=e.ts_event, reference=e.reference)  # fmt: skip
     if isinstance(e, ev.MarkPriceRecorded):
         return batch.record_mark_price(e.account_id, symbol_id=e.symbol_id, price=e.price, ts_event=e.ts_event)
+    if isinstance(e, ev.LeverageSet):
+        return batch.set_leverage(e.account_id, symbol_id=e.symbol_id, leverage=e.leverage, ts_event=e.ts_event,
+                                  reference=e.reference)  # fmt: skip
     return batch.record_event(msgspec.structs.replace(e, ts_recorded=batch._now()))
 
 

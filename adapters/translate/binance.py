@@ -620,7 +620,8 @@ def _futures_config(m: dict[str, Any], instruments: Instruments) -> Translation:
     if leverage <= 0:
         raise Untranslatable(f"l (leverage) must be > 0, got {leverage}")
     ts = _ms(m, "T") if "T" in m else _ms(m, "E")
-    event = ev.LeverageSet(account_id=UNSET, ts_event=ts, ts_recorded=UNSTAMPED, symbol_id=symbol, leverage=leverage)
+    event = ev.LeverageSet(account_id=UNSET, ts_event=ts, ts_recorded=UNSTAMPED, symbol_id=symbol, leverage=leverage,
+                           reference=f"ACCOUNT_CONFIG_UPDATE:{symbol}:{ts}:{leverage}")  # fmt: skip
     return Translation(facts=(AccountFact(event, symbols=(symbol,)),))
 
 

@@ -116,3 +116,13 @@ def test_balance_reports_stored_as_v1_still_decode():
     event = ev.decode("ExchangeBalancesReported.v1", v1)
     assert isinstance(event, ev.ExchangeBalancesReported) and event.report_id == ""
     assert ev.topic_of(event) == "ExchangeBalancesReported.v2"
+
+
+def test_a_leverage_change_reported_again_records_once():
+    ledger = memory_ledger()
+    assert len(ledger.set_leverage(ACCOUNT, symbol_id="BTCUSDT", leverage="5", ts_event=5, reference="cfg:1")) == 1
+    assert len(ledger.set_leverage(ACCOUNT, symbol_id="BTCUSDT", leverage="10", ts_event=6, reference="cfg:2")) == 1
+    assert ledger.set_leverage(ACCOUNT, symbol_id="BTCUSDT", leverage="5", ts_event=5, reference="cfg:1") == ()
+    assert len(ledger.set_leverage(ACCOUNT, symbol_id="BTCUSDT", leverage="5", ts_event=7)) == 1, "no reference"
+    v1 = b'{"type":"LeverageSet","ts_event":1,"ts_recorded":2,"account_id":"a","symbol_id":"X","leverage":"3"}'
+    assert ev.decode("LeverageSet.v1", v1).reference == ""  # type: ignore[attr-defined]

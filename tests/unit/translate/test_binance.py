@@ -660,8 +660,8 @@ def test_account_update_with_nothing_listed_is_skipped():
 def test_leverage_change_is_recorded_and_multi_assets_mode_is_skipped():
     message = {"e": "ACCOUNT_CONFIG_UPDATE", "E": 1767600000791, "T": 1767600000791, "ac": {"s": "BTCUSDT", "l": 25}}
     assert futures(message) == Translation(facts=(AccountFact(ev.LeverageSet(
-        account_id="", ts_recorded=0, ts_event=1767600000791 * MS, symbol_id="BTCUSDT", leverage=D(25)),
-        symbols=("BTCUSDT",)),))  # fmt: skip
+        account_id="", ts_recorded=0, ts_event=1767600000791 * MS, symbol_id="BTCUSDT", leverage=D(25),
+        reference=f"ACCOUNT_CONFIG_UPDATE:BTCUSDT:{1767600000791 * MS}:25"), symbols=("BTCUSDT",)),))  # fmt: skip
     assert futures({"e": "ACCOUNT_CONFIG_UPDATE", "E": 1, "T": 1, "ai": {"j": True}}).skipped
     with pytest.raises(Untranslatable, match="unknown symbol 'ABCUSDT'"):
         futures({**message, "ac": {"s": "ABCUSDT", "l": 25}})
