@@ -9,7 +9,8 @@ quarantined. A batch is one transaction: if the store fails, nothing of that bat
 Which intent an order fact belongs to: an intent whose id is the message's client order id, else its
 original client order id (a cancel or replace names the order it changes), else the order the exchange
 order id was first seen under in this ingest, else the external order of that exchange order id
-(`ext:<id>`), discovered from the message if the ledger has not seen it. So orders the ledger's own
+(`ext:<id>`; `ext:<symbol>:<id>` where the exchange numbers orders per symbol, as Binance does),
+discovered from the message if the ledger has not seen it. So orders the ledger's own
 kernel sent (client order id = intent id) link to their intents, and a drop copy of orders sent by
 anything else becomes external orders, one stream per exchange order.
 """
@@ -206,7 +207,7 @@ class Ingest:
                     for cid in (f.ref.client_order_id, f.ref.orig_client_order_id):
                         if cid and "c:" + cid not in self.links:
                             keys.add(order_key(self.account_id, cid))
-                    oid = f.ref.exchange_order_id
+                    oid = self._order_id(f.ref)
                     if oid and "x:" + oid not in self.links:
                         keys.add(order_key(self.account_id, external_intent_id(oid)))
         return keys
@@ -262,7 +263,7 @@ class Ingest:
                 return linked, True
             if order_key(self.account_id, cid) in existing:
                 return cid, True
-        oid = ref.exchange_order_id
+        oid = self._order_id(ref)
         if oid:
             linked = self.links.get("x:" + oid)
             if linked is not None:
@@ -278,7 +279,13 @@ class Ingest:
             if cid:
                 self.links["c:" + cid] = intent_id
         if ref.exchange_order_id:
-            self.links["x:" + ref.exchange_order_id] = intent_id
+            self.links["x:" + self._order_id(ref)] = intent_id
+
+    def _order_id(self, ref: OrderRef) -> str:
+        """The exchange's order id as a key: with the symbol, where the exchange numbers orders per symbol."""
+        if self.format.order_ids_per_symbol and ref.symbol and ref.exchange_order_id:
+            return f"{ref.symbol}:{ref.exchange_order_id}"
+        return ref.exchange_order_id
 
     def _ensure_instrument(self, batch: Batch, symbol: str, ts_event: int) -> int:
         """Registers the catalogue's instrument on the account the first time it is named; events recorded."""

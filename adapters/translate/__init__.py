@@ -27,6 +27,8 @@ class Format:
     frame: Framer
     translate: Translator
     load_instruments: InstrumentLoader | None = None
+    # The exchange numbers orders per symbol (Binance): an order is known by symbol and id together.
+    order_ids_per_symbol: bool = False
 
 
 # format name -> (module, attribute); imported on first use, so one format's optional extras never

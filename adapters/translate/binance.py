@@ -776,7 +776,8 @@ def _percent(value: Decimal | None) -> Decimal | None:
 
 
 SPOT_FORMAT = Format(name="binance", exchange="binance", account_type=ev.AccountType.SPOT, frame=lines,
-                     translate=translate_spot, load_instruments=load_spot_exchange_info)  # fmt: skip
+                     translate=translate_spot, load_instruments=load_spot_exchange_info,
+                     order_ids_per_symbol=True)  # fmt: skip
 FUTURES_FORMAT = Format(name="binance-futures", exchange="binance-futures", account_type=ev.AccountType.FUTURES,
                         frame=lines, translate=translate_futures,
-                        load_instruments=load_futures_exchange_info)  # fmt: skip
+                        load_instruments=load_futures_exchange_info, order_ids_per_symbol=True)  # fmt: skip

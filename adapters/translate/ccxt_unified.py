@@ -845,4 +845,5 @@ def instruments_by_symbol(specs: list[ev.InstrumentSpec]) -> Mapping[str, ev.Ins
 
 
 FORMAT = Format(name="ccxt", exchange="ccxt", account_type=ev.AccountType.SPOT, frame=base.lines,
-                translate=translate, load_instruments=load_markets)  # fmt: skip
+                translate=translate, load_instruments=load_markets,
+                order_ids_per_symbol=True)  # ccxt passes on what the venue numbers (per symbol on Binance)  # fmt: skip
