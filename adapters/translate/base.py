@@ -5,7 +5,8 @@ A translator is a pure function `translate(raw: bytes, instruments) -> Translati
 ledger facts out, nothing read from the clock or the store. It does not know intents or accounts: an
 order fact names its order as the message does (`OrderRef`), and the ingest resolves that to an intent
 stream, fills in `account_id`, `intent_id` and `ts_recorded`, and records it. Events are built with
-those three as placeholders (`""`, `""`, `0`).
+those three as placeholders (`""`, `""`, `0`). (The result types are msgspec Structs: a translator makes
+several per message, and a Struct is built several times faster than a frozen dataclass.)
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import IO, Protocol
+
+import msgspec
 
 from kernel import events as ev
 from kernel.errors import LedgerError
@@ -32,8 +34,7 @@ class Untranslatable(LedgerError, ValueError):
     message in quarantine, e.g. "CheckSum (10) is 012, computed 187"."""
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRef:
+class OrderRef(msgspec.Struct, frozen=True):
     """How a message names its order. The ingest looks for an intent by `client_order_id`, then by
     `orig_client_order_id`, then an external order by `exchange_order_id`; when none exists and `order` is
     given, the order is recorded as discovered (`ExternalOrderDiscovered`)."""
@@ -45,14 +46,12 @@ class OrderRef:
     order: ev.OrderSpec | None = None  # what the message says of the order itself
 
 
-@dataclass(frozen=True, slots=True)
-class OrderFact:
+class OrderFact(msgspec.Struct, frozen=True):
     ref: OrderRef
     event: ev.OrderEvent  # an exchange fact (never a request), with the placeholders above
 
 
-@dataclass(frozen=True, slots=True)
-class AccountFact:
+class AccountFact(msgspec.Struct, frozen=True):
     event: ev.AccountEvent  # account_id and ts_recorded as placeholders
     symbols: tuple[str, ...] = ()  # instruments the event names (they must be known)
 
@@ -60,8 +59,7 @@ class AccountFact:
 Fact = OrderFact | AccountFact
 
 
-@dataclass(frozen=True, slots=True)
-class Translation:
+class Translation(msgspec.Struct, frozen=True):
     """What one message means: facts to record, or (when `skipped` says why) nothing, by design, e.g. a
     FIX heartbeat. A message that means nothing and is not skipped is an error: raise `Untranslatable`."""
 
