@@ -49,19 +49,20 @@ def reconcile(ledger: Ledger, account_id: str | None = None) -> list[Difference]
     latest: dict[tuple[str, str, str], Difference] = {}
     for count, notification in enumerate(ledger.read_stored(), 1):
         event = fold_notification(ledger, books, notification)
-        mine_only = account_id is None or getattr(event, "account_id", None) == account_id
-        if mine_only and isinstance(event, ev.ExchangeBalancesReported):
-            for b in event.balances:
-                row = books.balance_books.get((event.account_id, b.asset_id))
-                mine = row.total if row is not None else ZERO
-                latest[(event.account_id, "balance", b.asset_id)] = Difference(
-                    event.account_id, "balance", b.asset_id, mine, b.total, event.ts_event, notification.id)
-        elif mine_only and isinstance(event, ev.ExchangePositionsReported):
-            for p in event.positions:
-                book = books.position_books.get((event.account_id, p.symbol_id))
-                mine = book.quantity if book is not None else ZERO
-                latest[(event.account_id, "position", p.symbol_id)] = Difference(
-                    event.account_id, "position", p.symbol_id, mine, p.quantity, event.ts_event, notification.id)
+        if account_id is not None and getattr(event, "account_id", None) != account_id:
+            reported = []
+        elif isinstance(event, ev.ExchangeBalancesReported):
+            reported = [("balance", b.asset_id, b.total, books.balance_books.get((event.account_id, b.asset_id)))
+                        for b in event.balances]  # fmt: skip
+        elif isinstance(event, ev.ExchangePositionsReported):
+            reported = [("position", p.symbol_id, p.quantity, books.position_books.get((event.account_id, p.symbol_id)))
+                        for p in event.positions]  # fmt: skip
+        else:
+            reported = []
+        for kind, key, theirs, book in reported:
+            mine = ZERO if book is None else book.total if kind == "balance" else book.quantity  # type: ignore[union-attr]
+            latest[(event.account_id, kind, key)] = Difference(event.account_id, kind, key, mine, theirs,  # type: ignore[attr-defined]
+                                                               event.ts_event, notification.id)  # fmt: skip
         if count % EVICT_EVERY_EVENTS == 0:
             books.evict_closed()
     return [d for _, d in sorted(latest.items()) if d.ledger != d.exchange]

@@ -454,14 +454,21 @@ def _unknown_event(kind: object, other: frozenset[str], other_format: str) -> Un
     return Untranslatable(f"unknown event type {kind!r}{hint}")
 
 
-def translate_spot(raw: bytes, instruments: Instruments) -> Translation:
-    """One Binance spot user data stream message to facts (see the module text)."""
+def _event_or_skip(raw: bytes) -> dict[str, Any] | Translation:
+    """The event object of a message, or the skip of a WebSocket API response (which is not an event)."""
     try:
-        m = _message(raw)
+        return _message(raw)
     except Untranslatable:
         if _is_api_response(raw):
             return Translation(skipped="a WebSocket API response, not an event")
         raise
+
+
+def translate_spot(raw: bytes, instruments: Instruments) -> Translation:
+    """One Binance spot user data stream message to facts (see the module text)."""
+    m = _event_or_skip(raw)
+    if isinstance(m, Translation):
+        return m
     kind = m["e"]
     if kind == "executionReport":
         return _spot_execution(m, instruments)
@@ -638,12 +645,9 @@ FUTURES_SKIPPED = {
 
 def translate_futures(raw: bytes, instruments: Instruments) -> Translation:
     """One Binance USDⓈ-M futures user data stream message to facts (see the module text)."""
-    try:
-        m = _message(raw)
-    except Untranslatable:
-        if _is_api_response(raw):
-            return Translation(skipped="a WebSocket API response, not an event")
-        raise
+    m = _event_or_skip(raw)
+    if isinstance(m, Translation):
+        return m
     kind = m["e"]
     if kind == "ORDER_TRADE_UPDATE":
         return _futures_order(m, instruments)
