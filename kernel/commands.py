@@ -61,7 +61,7 @@ def external_intent_id(exchange_order_id: str) -> str:
 # ------------------------------------------------------------------------------ input checks
 def decimal_field(name: str, value: Any, *, positive: bool = False, non_negative: bool = False) -> Decimal:
     try:
-        number = check_input_bounds(to_decimal(value))
+        number = check_input_bounds(value if type(value) is Decimal and value.is_finite() else to_decimal(value))
     except ValueError as e:
         raise RequestRefused(name, str(e)) from None
     if positive and number <= 0:
@@ -352,14 +352,17 @@ class Commands:
         that would make it and stamped now. When its order stream does not exist and the message described
         the order (`exchange_order_id` and `order`), `ExternalOrderDiscovered` is recorded first: what an
         exchange reports is never dropped. `expect_new`: the caller knows the stream is empty (no read)."""
-        assert type(event).__name__ not in REQUESTS, "requests are not exchange facts"
-        for name, positive in (("quantity", True), ("price", True), ("fee", False)):
-            value = getattr(event, name, None)
+        numbers = _FACT_NUMBERS.get(type(event))
+        if numbers is None:
+            raise TypeError(f"{type(event).__name__} is not an exchange fact")
+        for name, positive in numbers:
+            value = getattr(event, name)
             if value is not None:
                 decimal_field(name, value, positive=positive)
         if order is not None:  # checked like a placed order's; the spec is already in its stored form
             check_order_bounds(from_pydantic(StandardOrder, msgspec.to_builtins(order), "order."))
-        e = msgspec.structs.replace(event, ts_event=ns_field("ts_event", event.ts_event), ts_recorded=self._now())
+        ns_field("ts_event", event.ts_event)
+        e = msgspec.structs.replace(event, ts_recorded=self._now())
         account_id, intent_id = e.account_id, e.intent_id
 
         def decide(d: _Decider) -> list[ev.Event]:
@@ -407,6 +410,14 @@ class Commands:
             return order.decide_fact(event)  # type: ignore[return-value]
 
         return self._record(decide)
+
+
+# Each exchange fact's numbers, and whether they must be > 0, checked as the commands check them.
+_FACT_NUMBERS: dict[type[ev.OrderEvent], tuple[tuple[str, bool], ...]] = {
+    cls: tuple((name, name != "fee") for name in ("quantity", "price", "fee") if name in cls.__struct_fields__)
+    for cls in ev.ORDER_EVENTS if cls.__name__ not in REQUESTS
+    and cls not in (ev.IntentPlaced, ev.ExternalOrderDiscovered)
+}  # fmt: skip
 
 
 def _request(ledger: _Decider, cls: type[ev.OrderEvent], account_id: str, intent_id: str, ts_event: int,
