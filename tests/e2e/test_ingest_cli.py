@@ -240,3 +240,49 @@ def test_binance_order_ids_are_per_symbol(tmp_path: Path) -> None:
     orders = run_json("--store", store, "query", "orders", "--json", cwd=tmp_path)
     assert sorted((o["order"]["symbol"], o["state"]["status"]) for o in orders) == [
         ("BTCUSDT", "NEW"), ("ETHUSDT", "CANCELED")]  # fmt: skip
+
+
+def _execution_report(**changes: object) -> bytes:
+    report = {"e": "executionReport", "E": 1767600000000, "s": "BTCUSDT", "c": "c1", "S": "BUY", "o": "LIMIT",
+              "f": "GTC", "q": "1.00000000", "p": "10.00000000", "P": "0", "F": "0", "g": -1, "C": "", "x": "NEW",
+              "X": "NEW", "r": "NONE", "i": 7, "l": "0", "z": "0", "L": "0", "n": "0", "N": None, "T": 1767600000000,
+              "t": -1, "I": 1, "w": True, "m": False, "M": False, "O": 1767600000000, "Z": "0", "Y": "0", "Q": "0"}
+    return json.dumps({**report, **changes}).encode()  # fmt: skip
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b'{"e": "executionReport", "E": 17', "invalid JSON"),
+    (_execution_report(q="1.2.3"), "not a decimal number: '1.2.3'"),
+    (_execution_report(s="DOGEUSDT"), "unknown symbol 'DOGEUSDT'"),
+    (b'{"e": "somethingNew", "E": 1}', "unknown event type 'somethingNew'"),
+])  # fmt: skip
+def test_bad_binance_messages_are_quarantined_with_the_reason(tmp_path: Path, content: bytes, reason: str) -> None:
+    from adapters.translate.binance_sim import spot_exchange_info
+
+    (tmp_path / "info.json").write_bytes(spot_exchange_info())
+    (tmp_path / "bad.jsonl").write_bytes(content + b"\n" + _execution_report() + b"\n")
+    store = "sqlite:///bb.db"
+    run_json("--store", store, "instruments", "load", "--format", "binance", "info.json", "--json", cwd=tmp_path)
+    summary = run_json("--store", store, "ingest", "--format", "binance", "--account", "b", "bad.jsonl", "--json",
+                       cwd=tmp_path)  # fmt: skip
+    assert (summary["recorded"], summary["quarantined"]) == (1, 1), "the good line records, the bad one waits"
+    (entry,) = run_json("--store", store, "quarantine", "list", "--json", cwd=tmp_path)  # type: ignore[misc]
+    assert reason in entry["reason"] and entry["raw"].encode() == content
+
+
+def test_ingest_reads_standard_input(tmp_path: Path) -> None:
+    import subprocess
+
+    from adapters.translate.binance_sim import spot_exchange_info
+    from tests.e2e.test_cli import LEDGER
+
+    (tmp_path / "info.json").write_bytes(spot_exchange_info())
+    run_json("--store", "sqlite:///in.db", "instruments", "load", "--format", "binance", "info.json", "--json",
+             cwd=tmp_path)
+    done = subprocess.run([str(LEDGER), "--store", "sqlite:///in.db", "ingest", "--format", "binance", "--account",
+                           "b", "--json", "-"], cwd=tmp_path, input=_execution_report() + b"\n", capture_output=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["recorded"] == 1
+    (order,) = run_json("--store", "sqlite:///in.db", "query", "orders", "--json", cwd=tmp_path)  # type: ignore[misc]
+    assert order["state"]["status"] == "NEW" and order["intent_id"] == "ext:BTCUSDT:7"
