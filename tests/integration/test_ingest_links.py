@@ -1,0 +1,51 @@
+"""Exchange messages find the ledger's own intents: by client order id (the kernel sends the intent id as
+ClOrdID), by the original client order id of a cancel or replace, and by the exchange order id once
+known; anything else becomes an external order."""
+
+from __future__ import annotations
+
+from adapters.ingest.pipeline import Ingest
+from adapters.ingest.tables import open_ingest_tables
+from adapters.translate import get_format
+from adapters.translate.fix_sim import fix_message, instruments_exchange_info
+from kernel.schema.order_spec import StandardOrderStatus as S
+
+from .helpers import intent
+
+
+def report(exec_type: str, status: str, *, cl: str, orig: str = "", order_id: str = "X1", exec_id: str,
+           extra: tuple = ()) -> bytes:  # fmt: skip
+    fields = [(35, "8"), (49, "V"), (56, "L"), (34, 1), (52, "20260105-10:00:00.000"), (37, order_id), (11, cl)]
+    if orig:
+        fields.append((41, orig))
+    fields += [(17, exec_id), (150, exec_type), (39, status), (55, "BTCUSDT"), (54, "1"), (38, "2"), (40, "2"),
+               (44, "100"), (59, "1"), (60, "20260105-10:00:00.000"), *extra]  # fmt: skip
+    return fix_message(fields)
+
+
+def test_messages_link_to_the_intent_named_by_client_order_id(store_url, open_ledger):
+    ledger = open_ledger(store_url)
+    tables = open_ingest_tables(ledger)
+    tables.put_instruments("fix", get_format("binance").load_instruments(instruments_exchange_info()))  # type: ignore[misc]
+    ledger.open_account("acc", exchange="fix", account_type="SPOT", base_currency="USDT", ts_event=1)
+    run = Ingest(ledger, tables, get_format("fix"), "acc")
+    # the instrument reaches the account through the first message; place the intent after it is registered
+    run.ingest_messages("t", [report("0", "0", cl="other", order_id="X0", exec_id="e0")])
+    ledger.place_intent("acc", intent("S1", quantity="2", price="100", symbol="BTCUSDT"))
+    ledger.start_submission("acc", "S1", client_order_id="S1", ts_event=20)
+    summary = run.ingest_messages("t", [
+        report("0", "0", cl="S1", exec_id="e1"),                                   # accepted
+        report("F", "1", cl="S1", exec_id="e2", extra=((32, "1"), (31, "100"))),  # half filled
+        report("5", "1", cl="S1-R", orig="S1", exec_id="e3"),                     # replaced: new ClOrdID
+        report("F", "2", cl="S1-R", exec_id="e4", extra=((32, "1"), (31, "100"))),  # found by the new id
+    ])  # fmt: skip
+    assert summary.quarantined == 0 and summary.recorded == 4
+    order = ledger.order("acc", "S1")
+    assert order is not None and not order.external
+    assert (order.status, order.filled_quantity, order.exchange_order_id) == (S.FILLED, 2, "X1")
+    assert ledger.order("acc", "ext:X1") is None, "no external order was made up"
+    assert ledger.order("acc", "ext:X0") is not None, "the unknown order became an external one"
+    # a later ingest (no links in memory) still finds the intent by its client order id
+    later = Ingest(ledger, tables, get_format("fix"), "acc")
+    again = later.ingest_messages("t", [report("F", "2", cl="S1", exec_id="e5", extra=((32, "0.5"), (31, "100")))])
+    assert again.recorded == 1 and ledger.order("acc", "S1").filled_quantity == 2.5  # type: ignore[union-attr]
