@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from projections.numbers import canonical_decimal, exact
-from projections.orders import OrderView
+from projections.orders import order_document
 
 if TYPE_CHECKING:
     from kernel.order import Order
@@ -73,8 +73,9 @@ def canonical(value: Any) -> Any:
 
 @exact
 def order_digest(order: Order) -> int:
-    """One order's term of the orders digest: int(SHA-256(canonical JSON of its OrderView)), big-endian."""
-    data = msgspec.json.encode(canonical(OrderView.of(order).model_dump()), order="sorted")
+    """One order's term of the orders digest: int(SHA-256(canonical JSON of its OrderView)), big-endian. The
+    canonical document is built straight from the order (`orders.order_document`), not through the model."""
+    data = msgspec.json.encode(order_document(order), order="sorted")
     return int.from_bytes(hashlib.sha256(data).digest(), "big")
 
 

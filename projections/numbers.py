@@ -51,10 +51,31 @@ def exact(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+_TEXTS: dict[Decimal, str] = {}  # value -> canonical text (equal values have one text, so a value is the key)
+_TEXTS_MAX = 1 << 16
+
+
 def canonical_decimal(number: Decimal) -> str:
     """The one text of a decimal value: plain notation (no exponent), no trailing zeros after the point,
     no point when whole, and zero without a sign. So `1.0`, `1.00` and `1` all read `"1"`, `-0.000` reads
-    `"0"` and `1E+3` reads `"1000"`. Context-free: formatting with "f" and no precision never rounds."""
+    `"0"` and `1E+3` reads `"1000"`. Context-free: formatting with "f" and no precision never rounds.
+
+    The text depends on the value only, and equal decimals are equal dict keys whatever their exponent,
+    so the texts are memoized by value (a bounded cache: the hash runs it for every decimal of every
+    order, and prices and quantities repeat)."""
+    try:
+        text = _TEXTS.get(number)
+    except TypeError:  # a signaling NaN cannot be hashed
+        return _canonical_text(number)
+    if text is None:
+        text = _canonical_text(number)
+        if len(_TEXTS) >= _TEXTS_MAX:
+            _TEXTS.clear()
+        _TEXTS[number] = text
+    return text
+
+
+def _canonical_text(number: Decimal) -> str:
     text = format(number, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")

@@ -6,11 +6,15 @@ The order fold itself is the kernel's `Order.apply` (one transition table, one p
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from kernel.exchange.models import OrderState
-from kernel.order import Order
+from kernel.lifecycle import reconciliation
+from kernel.order import QUOTIENT, Order
 from kernel.schema.order_spec import Float, StandardOrder, Uint64
+from projections.numbers import canonical_decimal
 
 OrderKey = tuple[str, str]
 """(account_id, intent_id)"""
@@ -51,3 +55,59 @@ class OrderView(BaseModel):
             anomalies=list(order.anomalies), external=order.external, client_order_id=order.client_order_id,
             group_id=order.group_id, created_at=order.created_at, updated_at=order.updated_at,
         )  # fmt: skip
+
+
+def _text(number: Any) -> Any:
+    return None if number is None else canonical_decimal(number)
+
+
+def order_document(order: Order) -> dict[str, Any]:
+    """`hashing.canonical(OrderView.of(order).model_dump())` as msgspec encodes it (enums stay members: they
+    encode as their values), computed straight from the kernel `Order`
+    (no pydantic models: the order digest at eviction runs once per order of the history). The same
+    document, so the same bytes: `tests/unit/projections/test_state_hash.py` checks it against the
+    OrderView path on every order of its histories."""
+    intent = order.intent
+    assert intent is not None, "a view of an order that does not exist"
+    status = order.status
+    assert status is not None
+    submitted = order.submitted
+    exchange_price = order.exchange_price
+    filled = order.filled_quantity
+    matches = intent.quantity == order.exchange_quantity and intent.price == exchange_price
+    return {
+        "account_id": order.account_id,
+        "intent_id": order.intent_id,
+        "state": {
+            "intent_id": order.intent_id,
+            "exchange_order_id": order.exchange_order_id,
+            "status": status,
+            "reconciliation_status": reconciliation(status, submitted=submitted, intent_matches_exchange=matches),
+            "last_sync_at": order.last_sync_at,
+            "error_message": order.error_message,
+        },
+        "order": {
+            "symbol": intent.symbol,
+            "side": intent.side,
+            "order_type": intent.order_type,
+            "quantity": canonical_decimal(intent.quantity),
+            "price": _text(intent.price),
+            "stop_price": _text(intent.stop_price),
+            "time_in_force": intent.time_in_force,
+            "reduce_only": intent.reduce_only,
+            "post_only": intent.post_only,
+            "expire_at": intent.expire_at,
+        },
+        "quantity": canonical_decimal(order.quantity),
+        "price": _text(exchange_price if submitted else intent.price),
+        "filled_quantity": canonical_decimal(filled),
+        "average_fill_price": canonical_decimal(QUOTIENT.divide(order.filled_notional, filled)) if filled else None,
+        "remaining_quantity": canonical_decimal(order.remaining_quantity),
+        "fees": {asset: canonical_decimal(fee) for asset, fee in order.fees.items()},
+        "anomalies": list(order.anomalies),
+        "external": order.external,
+        "client_order_id": order.client_order_id,
+        "group_id": order.group_id,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+    }  # fmt: skip
