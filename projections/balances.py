@@ -14,8 +14,10 @@ What moves `total`:
 - Every fee debits its `fee_asset` (a negative fee, a rebate, credits it). A fee without a fee asset
   (the kernel refuses one) is taken as paid in the quote (spot) or settlement (derivative) asset.
 
-What `locked` is: the sum of what the account's open orders reserve now (`reservation`), computed from
-the orders when asked, so that it always agrees with them. An order reserves only once it was sent
+What `locked` is: the sum of what the account's open orders reserve now (`reservation`), in intent-id
+order, exactly as if summed afresh from the orders when asked. The books keep it as they fold
+(`LockedSum`, one per (account, asset), fed by every change of an order's reservation), so reading a
+balance costs the same however many orders are open. An order reserves only once it was sent
 (`SubmissionStarted`, or discovered at the exchange) and until it is FILLED, CANCELED, REJECTED or
 EXPIRED, on its remaining quantity (what the exchange holds minus what filled), at its exchange price
 (the accepted amend's price, else the sent price), or its stop price when it has no limit price:
@@ -39,7 +41,7 @@ from decimal import Decimal
 from kernel import events as ev
 from kernel.exchange.models import Balance
 from kernel.lifecycle import TERMINAL
-from kernel.order import Order
+from kernel.order import ARITHMETIC, Order
 from kernel.schema.order_spec import OrderSide
 from projections.numbers import ZERO
 from projections.positions import (
@@ -140,3 +142,99 @@ def locked_by_asset(reservations: Iterable[Move | None]) -> dict[str, Decimal]:
             asset, amount = move
             locked[asset] = locked.get(asset, ZERO) + amount
     return locked
+
+
+_SMALL = 40  # an amount with |exponent| and adjusted exponent within this many digits is "small"
+_UNITS: dict[int, Decimal] = {}  # exponent -> Decimal 1E<exponent> (quantize targets)
+
+
+class LockedSum:
+    """What one (account, asset) balance has locked: the amounts each reserving order reserves now
+    (`amounts`, by intent id), and their sum as `locked_by_asset` computes it -- `0 + a1 + a2 + ...` in
+    intent-id order under `ARITHMETIC` -- digit for digit, exponent included, kept as they change.
+
+    While every amount is small (at most 40 digits on either side of the point), every partial sum, in any
+    order, is exact in the 100-digit `ARITHMETIC`: the running total (`total`) is then the afresh sum's
+    value, and the afresh sum's exponent is the least exponent of its terms and of the 0 it starts from,
+    so `value()` is the total quantized to that exponent (the zero a sum ends on is +0 either way). With a
+    wide amount present, `value()` sums afresh in intent-id order, as `locked_by_asset` does."""
+
+    __slots__ = ("amounts", "exponents", "total", "wide")
+
+    def __init__(self, amounts: dict[str, Decimal] | None = None) -> None:
+        """Empty, or holding `amounts` (then what is kept about them is worked out on the first `value()`)."""
+        self.amounts: dict[str, Decimal] = {} if amounts is None else amounts
+        # None while not worked out (given `amounts`): `put`/`discard` then only keep `amounts`
+        self.exponents: dict[int, int] | None = {} if amounts is None else None  # exponent -> how many have it
+        self.total: Decimal | None = ZERO  # the exact sum while no wide amount was in it (None: recompute)
+        self.wide = 0  # amounts that are not small
+
+    def __len__(self) -> int:
+        return len(self.amounts)
+
+    def put(self, intent_id: str, amount: Decimal) -> None:
+        """The order now reserves `amount` here (replacing what it reserved before)."""
+        old = self.amounts.get(intent_id)
+        if old is not None:
+            if old is amount:
+                return
+            self._take(old)
+        self.amounts[intent_id] = amount
+        if self.exponents is None:
+            return
+        exponent = amount.as_tuple().exponent
+        assert isinstance(exponent, int), f"a reservation is finite, got {amount}"
+        self.exponents[exponent] = self.exponents.get(exponent, 0) + 1
+        if -_SMALL <= exponent and amount.adjusted() <= _SMALL:
+            if self.total is not None:
+                self.total = ARITHMETIC.add(self.total, amount)
+        else:
+            self.wide += 1
+            self.total = None
+
+    def discard(self, intent_id: str) -> None:
+        """The order reserves nothing here any more."""
+        old = self.amounts.pop(intent_id, None)
+        if old is not None:
+            self._take(old)
+
+    def _take(self, amount: Decimal) -> None:
+        if self.exponents is None:
+            return
+        exponent = amount.as_tuple().exponent
+        assert isinstance(exponent, int)
+        left = self.exponents[exponent] - 1
+        if left:
+            self.exponents[exponent] = left
+        else:
+            del self.exponents[exponent]
+        if -_SMALL <= exponent and amount.adjusted() <= _SMALL:
+            if self.total is not None:
+                self.total = ARITHMETIC.subtract(self.total, amount)
+        else:
+            self.wide -= 1
+
+    def value(self) -> Decimal:
+        """The sum, exactly as `locked_by_asset` gives it for these amounts taken in intent-id order."""
+        amounts = self.amounts
+        if self.exponents is None:  # work out what is kept about the amounts given
+            self.exponents, self.total, self.wide = {}, ZERO, 0
+            self.amounts = {}
+            for intent_id, amount in amounts.items():
+                self.put(intent_id, amount)
+            amounts = self.amounts
+        if self.wide:
+            total = ZERO
+            for intent_id in sorted(amounts):
+                total = ARITHMETIC.add(total, amounts[intent_id])
+            return total
+        if self.total is None:
+            total = ZERO
+            for amount in amounts.values():  # all small: exact in any order
+                total = ARITHMETIC.add(total, amount)
+            self.total = total
+        exponent = min(0, min(self.exponents, default=0))  # type: ignore[arg-type]
+        unit = _UNITS.get(exponent)
+        if unit is None:
+            unit = _UNITS[exponent] = Decimal((0, (1,), exponent))
+        return self.total.quantize(unit, context=ARITHMETIC)

@@ -161,7 +161,8 @@ _KNOWN = {
 }
 _BOOKS_ATTRIBUTES = frozenset(
     {"orders", "open_orders", "accounts", "position_books", "balance_books", "reserved", "events_applied",
-     "closed_count", "closed_digest", "_changed"}  # `_changed` is what `take_changes` collects since its last call: not state
+     "closed_count", "closed_digest", "_changed",  # `_changed` is what `take_changes` collects since its last call: not state
+     "_locked", "_closing"}  # derived from the state: rebuilt on decoding (`Books._derive`)
 )  # fmt: skip
 
 _encoder = msgspec.msgpack.Encoder(decimal_format="string", order="deterministic")
@@ -259,6 +260,7 @@ def books_from_document(doc: BooksSnap) -> Books:
     for r in doc.reserved:
         books.reserved[(r.account_id, r.intent_id)] = (r.asset_id, r.amount)
     books.closed_count = doc.closed_count
+    books._derive()
     try:
         books.closed_digest = int(doc.closed_digest, 16)
     except ValueError:

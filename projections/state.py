@@ -11,9 +11,12 @@ What it holds (all keyed, all plain dicts; `open_orders` is the only index):
 - `accounts`: account_id -> `AccountBook` (instruments, marks, leverage, cumulative realized PnL);
 - `position_books`: (account_id, symbol) -> `PositionBook`, derivatives only;
 - `balance_books`: (account_id, asset_id) -> `BalanceBook`;
-- `reserved`: (account_id, intent_id) -> (asset, amount) each open order reserved when last folded, kept
-  current by order events, `LeverageSet` and `AssetRegistered`; it says which balance a fact touched.
-  `locked()` itself is computed afresh from `open_orders`.
+- `reserved`: (account_id, intent_id) -> (asset, amount) each open order reserves, kept current by the
+  order events that change what it is a function of, and by `LeverageSet`, `AssetRegistered` and
+  `AccountOpened`; it says which balance a fact touched, and `locked()` is its sum per (account, asset),
+  kept as it changes (`balances.LockedSum`: the same digits as a sum afresh in intent-id order).
+Derived from those (rebuilt by `_derive`, not in snapshots): the locked sums, and the keys of held
+terminal orders that `evict_closed` looks at (so its cost follows what closed, not what is held).
 
 Memory: `evict_closed()` drops the orders that are terminal and reserve nothing from `orders`, keeping
 only their count (`closed_count`) and the sum of their digests (`closed_digest`, see
@@ -49,9 +52,9 @@ from projections.accounts import AccountBook
 from projections.balances import (
     BalanceBook,
     BalanceKey,
+    LockedSum,
     Move,
     derivative_fill_moves,
-    locked_by_asset,
     reservation,
     settlement_fee,
     spot_fill_moves,
@@ -96,6 +99,9 @@ class Books:
         self.closed_count = 0  # orders evicted (`evict_closed`) and not revived
         self.closed_digest = 0  # Σ order_digest of those orders, mod 2^256
         self._changed: tuple[set, set, set, set] = (set(), set(), set(), set())
+        # Derived from the state above (`_derive` rebuilds them; snapshots do not store them):
+        self._locked: dict[str, dict[str, LockedSum]] = {}  # account -> asset -> the sum of `reserved` there
+        self._closing: set[OrderKey] = set()  # held orders that may be terminal: what `evict_closed` looks at
 
     @classmethod
     def of(cls, events: Iterable[ev.Event]) -> Books:
@@ -124,6 +130,34 @@ class Books:
             raise ProjectionError(f"cannot fold {type(e).__name__}: not an order or account event")
         self.events_applied += 1
 
+    def _derive(self) -> None:
+        """Rebuild what is derived from the state (`_locked` from `reserved`, `_closing` from `orders`): for
+        books whose state was set directly (a snapshot being restored)."""
+        grouped: dict[str, dict[str, dict[str, Decimal]]] = {}
+        for (account_id, intent_id), (asset, amount) in self.reserved.items():
+            grouped.setdefault(account_id, {}).setdefault(asset, {})[intent_id] = amount
+        self._locked = {account_id: {asset: LockedSum(amounts) for asset, amounts in here.items()}
+                        for account_id, here in grouped.items()}  # fmt: skip
+        self._closing = {key for key, order in self.orders.items() if order.status in TERMINAL}
+
+    def _lock(self, account_id: str, asset: str) -> LockedSum:
+        here = self._locked.get(account_id)
+        if here is None:
+            here = self._locked[account_id] = {}
+        locked = here.get(asset)
+        if locked is None:
+            locked = here[asset] = LockedSum()
+        return locked
+
+    def _unlock(self, account_id: str, asset: str, intent_id: str) -> None:
+        here = self._locked[account_id]
+        locked = here[asset]
+        locked.discard(intent_id)
+        if not locked.amounts:
+            del here[asset]
+            if not here:
+                del self._locked[account_id]
+
     def _account(self, account_id: str) -> AccountBook:
         account = self.accounts.get(account_id)
         if account is None:
@@ -148,22 +182,39 @@ class Books:
         return spec
 
     def _apply_order(self, e: ev.OrderEvent) -> None:
-        key = (e.account_id, e.intent_id)
+        account_id = e.account_id
+        key = (account_id, e.intent_id)
         order = self.orders.get(key)
         spec = self._instrument(e, order)  # checked before anything changes
+        account = self.accounts[account_id]  # `_instrument` found the spec there
+        self._changed[3].add(account_id)
+        ts_event = e.ts_event
+        if ts_event > account.updated_at:
+            account.updated_at = ts_event
         if order is None:
             order = self.orders[key] = Order(*key)
-        account = self._account(e.account_id)
-        account.touch(e.ts_event)
-        order.apply(e)
-        if isinstance(e, ev.OrderFilled):
+            order.apply(e)
+            changed = True
+        else:
+            # What the order's reservation is a function of (with the account's settings, which an order
+            # event does not change): when none of it changed, neither did the reservation.
+            submitted, closed = order.submitted, order.status in TERMINAL
+            quantity, price, filled, intent = (order.exchange_quantity, order.exchange_price, order.filled_quantity,
+                                               order.intent)  # fmt: skip
+            order.apply(e)
+            changed = (submitted is not order.submitted or closed is not (order.status in TERMINAL)
+                       or quantity is not order.exchange_quantity or price is not order.exchange_price
+                       or filled is not order.filled_quantity or intent is not order.intent)  # fmt: skip
+        if type(e) is ev.OrderFilled:
             self._apply_fill(account, order, spec, e)
-        self._reserve(account, order, e.ts_event)
-        open_here = self.open_orders.get(e.account_id)
+        if changed:
+            self._reserve(account, order, ts_event)
+        open_here = self.open_orders.get(account_id)
         if open_here is None:
-            open_here = self.open_orders[e.account_id] = {}
+            open_here = self.open_orders[account_id] = {}
         if order.status in TERMINAL:
             open_here.pop(e.intent_id, None)
+            self._closing.add(key)
         else:
             open_here[e.intent_id] = order
         self._changed[0].add(key)
@@ -203,6 +254,10 @@ class Books:
             open_here = self.open_orders.get(e.account_id, {})
             for intent_id in sorted(open_here):
                 self._reserve(account, open_here[intent_id], e.ts_event)
+        elif isinstance(e, ev.AccountOpened):  # the base currency (never after an order in a kernel's log)
+            open_here = self.open_orders.get(e.account_id, {})
+            for intent_id in sorted(open_here):
+                self._reserve(account, open_here[intent_id], e.ts_event, touch=False)
 
     def _move(self, account_id: str, asset_id: str, amount: Decimal, ts_event: int) -> None:
         row = self._touch_balance(account_id, asset_id, ts_event, create=True)
@@ -216,23 +271,31 @@ class Books:
             if not create:
                 return None
             row = self.balance_books[key] = BalanceBook(*key)
-        row.touch(ts_event)
+        if ts_event > row.updated_at:
+            row.updated_at = ts_event
         self._changed[2].add(key)
         return row
 
-    def _reserve(self, account: AccountBook, order: Order, ts_event: int) -> None:
-        """Bring the order's entry in `reserved` up to date; a balance whose reservation changed is touched
-        (and created when the order now reserves something in an asset the account never held)."""
-        key = (order.account_id, order.intent_id)
+    def _reserve(self, account: AccountBook, order: Order, ts_event: int, *, touch: bool = True) -> None:
+        """Bring the order's entry in `reserved` (and the locked sums) up to date; a balance whose reservation
+        changed is touched (and created when the order now reserves something in an asset the account
+        never held)."""
+        account_id, intent_id = order.account_id, order.intent_id
+        key = (account_id, intent_id)
         now = self._reservation(account, order)
         was = self.reserved.pop(key, None)
         if now is not None:
             self.reserved[key] = now
-        if now == was:
+        if was is not None and (now is None or now[0] != was[0]):
+            self._unlock(account_id, was[0], intent_id)
+        if now is not None and (was is None or now[1] is not was[1] or now[0] != was[0]):
+            self._lock(account_id, now[0]).put(intent_id, now[1])
+        if now == was or not touch:
             return
-        for move in (was, now):
-            if move is not None:
-                self._touch_balance(order.account_id, move[0], ts_event, create=move is now and move[1] != 0)
+        if was is not None and (now is None or now[0] != was[0]):
+            self._touch_balance(account_id, was[0], ts_event, create=False)
+        if now is not None:
+            self._touch_balance(account_id, now[0], ts_event, create=now[1] != 0)
 
     def _reservation(self, account: AccountBook, order: Order) -> Move | None:
         if order.intent is None or order.intent.symbol not in account.instruments:
@@ -246,10 +309,20 @@ class Books:
         """Forget the orders that are terminal and reserve nothing, keeping their count and digest (the
         state hash does not change); returns how many were evicted. Call between events, never inside a
         fold step, and after the rows of what changed were read (their keys leave the changes too)."""
-        gone = [k for k, o in self.orders.items() if o.status in TERMINAL and k not in self.reserved]
+        orders, reserved = self.orders, self.reserved
+        gone, kept = [], set()
+        for key in self._closing:  # every held terminal order is in it (and maybe keys no longer held)
+            order = orders.get(key)
+            if order is None or order.status not in TERMINAL:
+                continue
+            if key in reserved:
+                kept.add(key)
+            else:
+                gone.append(key)
+        self._closing = kept
         digest = self.closed_digest
         for key in gone:
-            digest += order_digest(self.orders.pop(key))
+            digest += order_digest(orders.pop(key))
             self._changed[0].discard(key)
         self.closed_digest = digest % DIGEST_MODULUS
         self.closed_count += len(gone)
@@ -269,6 +342,8 @@ class Books:
         self.orders[key] = order
         if order.status not in TERMINAL:
             self.open_orders.setdefault(order.account_id, {})[order.intent_id] = order
+        else:
+            self._closing.add(key)
 
     def take_changes(self) -> Changes:
         """The keys changed since the last call (sorted), and start collecting afresh."""
@@ -321,12 +396,12 @@ class Books:
 
     @exact
     def locked(self, account_id: str) -> dict[str, Decimal]:
-        """What the account's open orders reserve now, by asset (orders taken in intent-id order)."""
-        account = self.accounts.get(account_id)
-        open_here = self.open_orders.get(account_id, {})
-        if account is None:
+        """What the account's open orders reserve now, by asset (summed in intent-id order; kept as the books
+        fold, see `balances.LockedSum`), sorted by asset."""
+        here = self._locked.get(account_id)
+        if not here or account_id not in self.accounts:
             return {}
-        return locked_by_asset(self._reservation(account, open_here[i]) for i in sorted(open_here))
+        return {asset: here[asset].value() for asset in sorted(here)}
 
     @exact
     def balance(self, account_id: str, asset_id: str) -> Balance | None:
