@@ -218,7 +218,8 @@ def quarantine_list(store_url: str, account: str | None, fmt: str | None, as_jso
     with open_ledger(store_url) as ledger, _tables(ledger) as tables:
         entries = tables.quarantined(account_id=account, fmt=fmt)
     if as_json:
-        click.echo(json.dumps([{"id": e.id, "format": e.format, "account_id": e.account_id, "source": e.source,
+        click.echo(json.dumps([{"id": e.id, "format": e.format, "account_id": e.account_id, "exchange": e.exchange,
+                                "source": e.source,
                                 "reason": e.reason, "ts_recorded": e.ts_recorded, **_raw(e.raw)} for e in entries]))
         return
     table = Table(title=f"{len(entries)} quarantined message(s)")
@@ -249,12 +250,13 @@ def quarantine_retry(store_url: str, account: str | None, fmt: str | None, as_js
     total, released_total = IngestSummary(), 0
     with open_ledger(store_url) as ledger, _tables(ledger) as tables:
         entries = tables.quarantined(account_id=account, fmt=fmt)
-        groups: dict[tuple[str, str], list[Any]] = {}
-        for e in entries:
-            groups.setdefault((e.format, e.account_id), []).append(e)
-        for (name, account_id), group in sorted(groups.items()):
+        groups: dict[tuple[str, str, str, str], list[Any]] = {}
+        for e in entries:  # retried as they were ingested: same format, account, exchange, base currency
+            groups.setdefault((e.format, e.account_id, e.exchange, e.base_currency), []).append(e)
+        for (name, account_id, exchange, base_currency), group in sorted(groups.items()):
             try:
-                run = Ingest(ledger, tables, get_format(name), account_id)
+                run = Ingest(ledger, tables, get_format(name), account_id, exchange=exchange or None,
+                             base_currency=base_currency or DEFAULT_BASE_CURRENCY)  # fmt: skip
             except IngestError as e:
                 raise UsageError(str(e)) from None
             summary, released = run.retry(group)

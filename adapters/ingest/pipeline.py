@@ -301,7 +301,8 @@ class Ingest:
         if not failed:
             return
         self.tables.quarantine(Quarantined(format=self.format.name, account_id=self.account_id, source=source,
-                                           reason=m.reason, raw=m.raw) for m in failed)  # fmt: skip
+                                           reason=m.reason, raw=m.raw, exchange=self.exchange,
+                                           base_currency=self.base_currency) for m in failed)  # fmt: skip
         for m in failed:
             m.outcome = "quarantined"
             summary.quarantined += 1

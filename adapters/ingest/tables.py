@@ -42,6 +42,8 @@ class Quarantined:
     source: str  # the file (or "-") it came from
     reason: str  # one line
     raw: bytes
+    exchange: str = ""  # the instrument catalogue the ingest used (for a retry of an account not yet opened)
+    base_currency: str = ""  # of the account the ingest would open
     ts_recorded: int = 0  # when it was quarantined (ns; wall clock: this is bookkeeping, not a fact)
     id: int = 0
 
@@ -95,7 +97,8 @@ class IngestTables:
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.quarantine_table} (id {self._serial} PRIMARY KEY, "
                 f"digest TEXT NOT NULL UNIQUE, format TEXT NOT NULL, account_id TEXT NOT NULL, source TEXT NOT NULL, "
-                f"reason TEXT NOT NULL, raw {self._blob} NOT NULL, ts_recorded BIGINT NOT NULL)"
+                f"reason TEXT NOT NULL, raw {self._blob} NOT NULL, exchange TEXT NOT NULL, base_currency TEXT NOT NULL, "
+                "ts_recorded BIGINT NOT NULL)"
             )
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.instruments_table} (exchange TEXT NOT NULL, symbol TEXT NOT NULL, "
@@ -105,16 +108,17 @@ class IngestTables:
     # ------------------------------------------------------------------ quarantine
     def quarantine(self, entries: Iterable[Quarantined]) -> int:
         """Keep these messages; returns how many were new (one already kept is not kept twice)."""
-        rows = [(e.digest, e.format, e.account_id, e.source, e.reason, e.raw, e.ts_recorded or time.time_ns())
-                for e in entries]  # fmt: skip
+        rows = [(e.digest, e.format, e.account_id, e.source, e.reason, e.raw, e.exchange, e.base_currency,
+                 e.ts_recorded or time.time_ns()) for e in entries]  # fmt: skip
         if not rows:
             return 0
         added = 0
         with self._transaction() as cur:
             for row in rows:
                 cur.execute(self._sql(
-                    f"INSERT INTO {self.quarantine_table} (digest, format, account_id, source, reason, raw, "
-                    "ts_recorded) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING"), row)  # fmt: skip
+                    f"INSERT INTO {self.quarantine_table} (digest, format, account_id, source, reason, raw, exchange, "
+                    "base_currency, ts_recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING"),
+                    row)  # fmt: skip
                 added += max(cur.rowcount, 0)
         return added
 
@@ -124,13 +128,14 @@ class IngestTables:
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
-        sql = (f"SELECT id, format, account_id, source, reason, raw, ts_recorded FROM {self.quarantine_table}"
+        sql = (f"SELECT id, format, account_id, source, reason, raw, exchange, base_currency, ts_recorded FROM "
+               f"{self.quarantine_table}"
                + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id")  # fmt: skip
         with self._transaction() as cur:
             cur.execute(self._sql(sql), args)
             rows = cur.fetchall()
         return [Quarantined(id=r[0], format=r[1], account_id=r[2], source=r[3], reason=r[4], raw=bytes(r[5]),
-                            ts_recorded=r[6]) for r in rows]  # fmt: skip
+                            exchange=r[6], base_currency=r[7], ts_recorded=r[8]) for r in rows]  # fmt: skip
 
     def release(self, ids: Iterable[int]) -> int:
         """Remove entries whose messages have now been recorded (or deliberately skipped)."""

@@ -286,3 +286,17 @@ def test_ingest_reads_standard_input(tmp_path: Path) -> None:
     assert json.loads(done.stdout)["recorded"] == 1
     (order,) = run_json("--store", "sqlite:///in.db", "query", "orders", "--json", cwd=tmp_path)  # type: ignore[misc]
     assert order["state"]["status"] == "NEW" and order["intent_id"] == "ext:BTCUSDT:7"
+
+
+def test_a_retry_uses_the_exchange_the_ingest_was_given(fix_day: Path) -> None:
+    store = "sqlite:///venue.db"
+    first = run_json("--store", store, "ingest", "--format", "fix", "--exchange", "venue1", "--account", "v",
+                     "day.fix", "--json", cwd=fix_day)  # fmt: skip
+    assert first["recorded"] == 0 and first["quarantined"] > 0
+    assert {e["exchange"] for e in run_json("--store", store, "quarantine", "list", "--json", cwd=fix_day)} == {"venue1"}  # type: ignore[union-attr]
+    run_json("--store", store, "instruments", "load", "--format", "binance", "--exchange", "venue1",
+             "exchangeInfo.json", "--json", cwd=fix_day)  # fmt: skip
+    retried = run_json("--store", store, "quarantine", "retry", "--json", cwd=fix_day)
+    assert retried["remaining"] == 0, retried
+    (account,) = run_json("--store", store, "query", "account", "--json", cwd=fix_day)  # type: ignore[misc]
+    assert account["account_id"] == "v"
