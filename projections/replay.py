@@ -34,13 +34,17 @@ from __future__ import annotations
 import gc
 import re
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import localcontext
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import msgspec
+
 from kernel import events as ev
 from kernel.ledger import READ_PAGE_SIZE, Ledger
-from kernel.order import Order
+from kernel.order import ARITHMETIC, Order
 from projections.snapshots import load_snapshot, save_snapshot
 from projections.state import Books
 
@@ -113,6 +117,50 @@ def fold_notifications(ledger: Ledger, books: Books, notifications: Iterable[Any
 
 
 # ------------------------------------------------------------------------------------------ replay
+def _pages(ledger: Ledger, *, after: int, until: int | None, page_size: int) -> Iterator[list[Any]]:
+    """The log after `after` (up to `until`) in pages of `page_size` notifications (`Ledger.read_stored`'s
+    queries), the next page read in a thread while the caller folds this one: a page's query waits on the
+    server for most of its time, which then overlaps the fold. Reading goes on only after a full page."""
+    recorder = ledger.recorder
+
+    def read(start: int) -> list[Any]:
+        return list(recorder.select_notifications(start=start, limit=page_size, stop=until,
+                                                  inclusive_of_start=False))  # fmt: skip
+
+    page = read(after)
+    if len(page) < page_size:
+        yield page
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-read") as reader:  # waits for it on exit
+        while True:
+            ahead = reader.submit(read, page[-1].id) if len(page) == page_size else None
+            yield page
+            if ahead is None:
+                return
+            page = ahead.result()
+
+
+def _decoded(ledger: Ledger, page: list[Any]) -> list[ev.Event]:
+    """The events of a page of notifications, as `ledger.mapper.decode` gives them one by one: with neither a
+    cipher nor a compressor, the page's payloads are decoded in one msgspec call (the same typed decoder
+    over a JSON array of them), and each event's type checked against its row's topic; a page with an
+    older topic (to upcast) or a mismatch is decoded one by one (which upcasts, or refuses)."""
+    mapper = ledger.mapper
+    if mapper.cipher is None and mapper.compressor is None and page:
+        try:
+            events = _PAGE_DECODER.decode(b"[" + b",".join(n.state for n in page) + b"]")
+        except msgspec.DecodeError:
+            events = None
+        if events is not None and len(events) == len(page):
+            topic_of = ev.topic_of
+            if all(topic_of(e) == n.topic for e, n in zip(events, page, strict=True)):
+                return events
+    return [mapper.decode(n) for n in page]
+
+
+_PAGE_DECODER = msgspec.json.Decoder(list[ev.AnyEvent])  # type: ignore[valid-type]
+
+
 def _fold(ledger: Ledger, books: Books, *, after: int, until: int | None, page_size: int, evict: bool = True,
           before: Callable[[int, ev.Event], None] | None = None,
           after_each: Callable[[int], None] | None = None) -> int:  # fmt: skip
@@ -121,30 +169,30 @@ def _fold(ledger: Ledger, books: Books, *, after: int, until: int | None, page_s
     `after_each(position)` once the event at `position` is folded. `evict`: evict closed orders after
     every `page_size` events and at the end."""
     position = after
-
-    def events() -> Iterator[ev.Event]:
-        nonlocal position
-        pages = ledger.read_stored(after=after, until=until, page_size=page_size)
-        for count, notification in enumerate(pages, 1):
-            event = prepare_notification(ledger, books, notification)
-            if before is not None:
-                before(position, event)
-            yield event
-            position = notification.id  # apply_all asked for the next event: this one is folded
-            if after_each is not None:
-                after_each(position)
-            if evict and count % page_size == 0:
-                books.evict_closed()
-            if count % GC_EVERY == 0:
-                gc.collect(1)
-
+    count = 0
     # The books are a large, long-lived heap: left on, the cyclic collector rescans it over and over while
     # the fold allocates (measured: a third to a half of a replay). Paused for the fold, with the young
     # generations collected every GC_EVERY events so that garbage stays bounded by a page, not the log.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        books.apply_all(events())  # one decimal context for the whole run
+        with localcontext(ARITHMETIC):  # what `Books.apply` enters per event: once for the whole run
+            apply = books._apply
+            for page in _pages(ledger, after=after, until=until, page_size=page_size):
+                for notification, event in zip(page, _decoded(ledger, page), strict=True):
+                    if books.closed_count:
+                        _revive_if_evicted(ledger, books, notification, event)
+                    if before is not None:
+                        before(position, event)
+                    apply(event)
+                    position = notification.id
+                    if after_each is not None:
+                        after_each(position)
+                    count += 1
+                    if evict and count % page_size == 0:
+                        books.evict_closed()
+                    if count % GC_EVERY == 0:
+                        gc.collect(1)
     finally:
         if was_enabled:
             gc.enable()
