@@ -162,10 +162,10 @@ class LockedSum:
     __slots__ = ("amounts", "exponents", "total", "wide")
 
     def __init__(self, amounts: dict[str, Decimal] | None = None) -> None:
-        """Empty, or holding `amounts` (then what is kept about them is worked out on the first `value()`)."""
+        """Empty, or holding `amounts`. Until the first `value()`, `put`/`discard` only keep the amounts (a
+        replay that never reads a balance pays nothing more); from then on, the sum too."""
         self.amounts: dict[str, Decimal] = {} if amounts is None else amounts
-        # None while not worked out (given `amounts`): `put`/`discard` then only keep `amounts`
-        self.exponents: dict[int, int] | None = {} if amounts is None else None  # exponent -> how many have it
+        self.exponents: dict[int, int] | None = None  # exponent -> how many amounts have it; None: not kept yet
         self.total: Decimal | None = ZERO  # the exact sum while no wide amount was in it (None: recompute)
         self.wide = 0  # amounts that are not small
 

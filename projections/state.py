@@ -194,7 +194,7 @@ class Books:
         if order is None:
             order = self.orders[key] = Order(*key)
             order.apply(e)
-            changed = True
+            changed = order.submitted  # placed, not sent: it reserves nothing (discovered: it was sent)
         else:
             # What the order's reservation is a function of (with the account's settings, which an order
             # event does not change): when none of it changed, neither did the reservation.
