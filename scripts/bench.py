@@ -132,6 +132,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     r.add_argument("--lag-history", type=int, default=20_000, help="events in the live-lag store before it starts")
     r.add_argument("--profile-events", type=int, default=200_000, help="events replayed under cProfile (0: no profile)")
     r.add_argument("--profile-read", metavar="FILE", help="also write the replay + state_hash pstats to FILE")
+    r.add_argument("--keep-history", metavar="SCHEMA", help="keep the read half's generated history in SCHEMA (not "
+                   "dropped) and reuse it on later runs with the same seed, size and batch size; its snapshots are "
+                   "written afresh every run")  # fmt: skip
     g = p.add_argument_group("ingest half")
     g.add_argument("--ingest-messages", type=int, default=1_000_000, help="messages per generated log (FIX, Binance)")
     g.add_argument("--ingest-batch", type=int, default=5000, help="messages per ingest transaction")
@@ -186,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                if (k in ("ledger", "es", "raw") and not args.skip_write)
                or (k in ("read", "lag") and not args.skip_read)
                or (k in ("raw", "ingest_fix", "ingest_binance") and not args.skip_ingest)}  # fmt: skip
+    if args.keep_history and "read" in schemas:
+        schemas["read"] = args.keep_history
     admin = psycopg.connect(conninfo(args.store), autocommit=True)
     show = {name: admin.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
             for name in ("server_version", "fsync", "synchronous_commit", "wal_sync_method")}  # fmt: skip
@@ -199,7 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx = multiprocessing.get_context("spawn")
     try:
         for s in schemas.values():
-            reset_schema(admin, s)
+            if s != args.keep_history:
+                reset_schema(admin, s)
         if not args.skip_write:
             from benchlib.write import run_write
 
@@ -248,7 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for c in closers:
             c.close()
         for s in schemas.values():
-            reset_schema(admin, s, create=False)
+            if s != args.keep_history:
+                reset_schema(admin, s, create=False)
         admin.close()
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from benchlib.common import (
     Result,
@@ -57,15 +58,52 @@ def _table_facts(admin: psycopg.Connection, schema: str) -> dict[str, Any]:
             "events_bytes": sizes[0], "snapshot_bytes": sizes[1], "snapshots": snaps}  # type: ignore[index]  # fmt: skip
 
 
+_KEPT = "bench_kept_history"  # one row: what generated the history kept by --keep-history, and its figures
+
+
+def _kept_history(admin: psycopg.Connection, args: argparse.Namespace) -> dict[str, Any] | None:
+    """The generator's answer for the history kept in `--keep-history` if it was generated with these
+    settings (its snapshots are then deleted: this run writes its own), else None."""
+    s = sql.Identifier(args.keep_history)
+    if not admin.execute("SELECT to_regclass(%s)", (f"{args.keep_history}.{_KEPT}",)).fetchone()[0]:  # type: ignore[index]
+        return None
+    row = admin.execute(sql.SQL("SELECT params, gen FROM {}.{}").format(s, sql.Identifier(_KEPT))).fetchone()
+    if row is None or row[0] != _kept_params(args):
+        return None
+    if admin.execute("SELECT to_regclass(%s)", (f"{args.keep_history}.ledger_snapshots",)).fetchone()[0]:  # type: ignore[index]
+        admin.execute(sql.SQL("TRUNCATE {}.ledger_snapshots").format(s))
+    return row[1]
+
+
+def _kept_params(args: argparse.Namespace) -> dict[str, Any]:
+    return {"seed": args.seed, "events": args.replay_events, "batch_size": args.batch_size}
+
+
+def _keep_history(admin: psycopg.Connection, args: argparse.Namespace, gen: dict[str, Any]) -> None:
+    t = sql.SQL("{}.{}").format(sql.Identifier(args.keep_history), sql.Identifier(_KEPT))
+    admin.execute(sql.SQL("CREATE TABLE {} (params jsonb, gen jsonb)").format(t))
+    admin.execute(sql.SQL("INSERT INTO {} VALUES (%s, %s)").format(t),
+                  (Jsonb(_kept_params(args)), Jsonb(gen)))  # fmt: skip
+
+
 def run_read(args: argparse.Namespace, admin: psycopg.Connection, ctx: Any, schemas: dict[str, str],
              results: list[Result], notes: list[str], tail: list[str], workers: list[Worker]) -> None:  # fmt: skip
     url = with_schema(args.store, schemas["read"])
     n_target = args.replay_events
 
     # ------------------------------------------------------------ the history and its snapshots
-    progress(f"read half: generating a {n_target:,}-event history into schema {schemas['read']} (seed {args.seed})")
-    gen = _one(ctx, workers, PATHS + "GeneratePath", {"url": url, "seed": args.seed, "events": n_target,
-                                                      "batch_size": args.batch_size}, "generate")  # fmt: skip
+    gen = _kept_history(admin, args) if args.keep_history else None
+    if gen is None:
+        if args.keep_history:
+            reset_schema(admin, schemas["read"])
+        progress(f"read half: generating a {n_target:,}-event history into schema {schemas['read']} (seed {args.seed})")
+        gen = _one(ctx, workers, PATHS + "GeneratePath", {"url": url, "seed": args.seed, "events": n_target,
+                                                          "batch_size": args.batch_size}, "generate")  # fmt: skip
+        if args.keep_history:
+            _keep_history(admin, args, gen)
+    else:
+        progress(f"read half: reusing the {n_target:,}-event history kept in schema {schemas['read']} (its snapshots "
+                 "deleted, to be written afresh)")  # fmt: skip
     total = gen["head"]
     snap = _one(ctx, workers, PATHS + "SnapshotPath", {"url": url, "every": args.snapshot_every, "total": total},
                 "ensure")  # fmt: skip
@@ -110,14 +148,20 @@ def run_read(args: argparse.Namespace, admin: psycopg.Connection, ctx: Any, sche
                                                "state_hash(books)", rep["events"], rep["seconds"] + rep["hash_seconds"])  # fmt: skip
     both.beside = f"{both.eps / raw_eps:.1%} of raw · peak RSS +{rep['hash_peak_growth_mb']:,.0f} MB"
     results += [rows[k] for k in ("replay.ledger", "replay.ledger_hash", "replay.raw", "replay.es_json", "replay.es_msgspec")]
-    fold_s = rep["seconds"] - rep["read_s"] - rep["decode_s"] - rep["gc_s"] - rep["evict_s"] - rep["revive_s"]
+    overlapped = rep.get("read_wait_s") is not None  # pages read ahead in a thread while the fold runs
+    read_in_fold = rep["read_wait_s"] if overlapped else rep["read_s"]
+    fold_s = rep["seconds"] - read_in_fold - rep["decode_s"] - rep["gc_s"] - rep["evict_s"] - rep["revive_s"]
+    read_text = (f"read (recorder.select_notifications, {rep['read_calls']} pages, in a reader thread) "
+                 f"{rep['read_s']:.2f} s of which the fold waited {rep['read_wait_s']:.2f} s · decode "
+                 f"(a page at a time) {rep['decode_s']:.2f} s" if overlapped else
+                 f"read (recorder.select_notifications, {rep['read_calls']} pages) {rep['read_s']:.2f} s · "
+                 f"decode (mapper.decode) {rep['decode_s']:.2f} s")  # fmt: skip
     evict = (f"Books.evict_closed {rep['evict_s']:.2f} s ({rep['evict_calls']} calls, {rep['closed_count']:,} orders "
              f"evicted) · revivals {rep['revive_s']:.2f} s ({rep['revive_reads']:,} stream reads) · ") if rep["evict_calls"] else ""
-    notes.append(f"(a) replay split: read (recorder.select_notifications, {rep['read_calls']} pages) {rep['read_s']:.2f} s · "
-                 f"decode (mapper.decode) {rep['decode_s']:.2f} s · {evict}fold (Books.apply_all + the loop) {fold_s:.2f} s · "
+    notes.append(f"(a) replay split: {read_text} · {evict}fold (Books.apply_all + the loop) {fold_s:.2f} s · "
                  f"cyclic GC {rep['gc_s']:.2f} s ({'/'.join(map(str, rep['gc_collections']))} collections of gen 0/1/2) "
                  f"· then state_hash {rep['hash_seconds']:.2f} s; per event: read+decode "
-                 f"{(rep['read_s'] + rep['decode_s']) / stored * 1e6:.1f} µs, fold {fold_s / stored * 1e6:.1f} µs, "
+                 f"{(read_in_fold + rep['decode_s']) / stored * 1e6:.1f} µs, fold {fold_s / stored * 1e6:.1f} µs, "
                  f"state_hash {rep['hash_seconds'] / max(rep['orders'], 1) * 1e6:.0f} µs per order held; the per-event decode "
                  f"timer adds ≈ {rep['wrapper_overhead_s']:.2f} s (calibrated), inside the replay's figure")  # fmt: skip
     curve = rep["curve"]

@@ -195,7 +195,8 @@ class ReadPath:
 
     def _replay(self) -> dict[str, Any]:
         """The replay, timed whole; its split from bench-side wrappers: `select_notifications` per page (also
-        the RSS after each page), `mapper.decode` per event (its own overhead calibrated and reported), the
+        the RSS after each page; where pages are read ahead in a thread, also the time the fold waited for
+        them), `mapper.decode` per event or `_decoded` per page (a wrapper's overhead calibrated), the
         cyclic GC via gc.callbacks, and where the code has them `Books.evict_closed` (per page) and the
         stream reads that revive an evicted order (`recorder.select_events`); the fold is the rest."""
         from projections.hashing import state_hash
@@ -210,9 +211,14 @@ class ReadPath:
             curve.append((folded[0], rss_mb() - self.base.rss))  # the books before this page is folded
             folded[0] += len(page)
 
+        import projections.replay as rp
+
         overhead_ns = _wrapper_overhead_ns()
         reads = Timed(ledger.recorder, "select_notifications", after=page_read)
         decodes = Timed(ledger.mapper, "decode")
+        paged = hasattr(rp, "_pages")  # pages read ahead in a thread, decoded a page at a time
+        page_decodes = Timed(rp, "_decoded") if paged else None
+        waits = _TimedPages(rp) if paged else None
         revivals = Timed(ledger.recorder, "select_events")
         evictions = Timed(Books, "evict_closed") if hasattr(Books, "evict_closed") else None
         gc_timer = GcTimer()
@@ -236,9 +242,11 @@ class ReadPath:
             "hash_seconds": (t3 - t2) / 1e9, "state_hash": digest, "curve": curve, **memory,
             "sampled_peak_mb": sampler.peak, "sampled_peak_at": sampler.peak_at, "samples": sampler.samples,
             "hash_peak_growth_mb": with_hash["peak_growth_mb"],
-            "read_s": reads.ns / 1e9, "read_calls": reads.calls, "decode_s": decodes.ns / 1e9,
-            "decode_calls": decodes.calls, "gc_s": gc_timer.ns / 1e9, "gc_collections": gc_timer.collections,
-            "wrapper_overhead_s": overhead_ns * decodes.calls / 1e9,
+            "read_s": reads.ns / 1e9, "read_calls": reads.calls,
+            "decode_s": (decodes.ns + (page_decodes.ns if page_decodes else 0)) / 1e9,
+            "decode_calls": decodes.calls, "page_decodes": page_decodes.calls if page_decodes else 0,
+            "read_wait_s": waits.ns / 1e9 if waits else None, "gc_s": gc_timer.ns / 1e9,
+            "gc_collections": gc_timer.collections, "wrapper_overhead_s": overhead_ns * decodes.calls / 1e9,
             "revive_reads": revivals.calls, "revive_s": revivals.ns / 1e9,
             "evict_calls": evictions.calls if evictions else 0, "evict_s": evictions.ns / 1e9 if evictions else 0.0,
             "closed_count": getattr(books, "closed_count", 0),
@@ -251,6 +259,29 @@ class ReadPath:
             self.conn.close()
         if self.ledger is not None:
             self.ledger.close()
+
+
+class _TimedPages:
+    """Wraps `projections.replay._pages` (a generator of pages read ahead in a thread): the time the fold
+    waits for each page, i.e. the read that the fold did not overlap."""
+
+    def __init__(self, module: Any):
+        self.ns = 0
+        inner = module._pages
+
+        def pages(*a: Any, **kw: Any) -> Any:
+            it = inner(*a, **kw)
+            while True:
+                t = time.perf_counter_ns()
+                try:
+                    page = next(it)
+                except StopIteration:
+                    self.ns += time.perf_counter_ns() - t
+                    return
+                self.ns += time.perf_counter_ns() - t
+                yield page
+
+        module._pages = pages
 
 
 class _RssSampler:
