@@ -95,6 +95,8 @@ class Ingest:
         self.registered: dict[str, ev.InstrumentSpec] = dict(account.instruments) if account else {}
         self.instruments = {**self.catalogue, **self.registered}  # what translators may name
         self.links: dict[str, str] = {}  # "c:<client order id>" / "x:<exchange order id>" -> intent id
+        # Messages of this account and format waiting in quarantine: met again and recorded, they leave it.
+        self.waiting = tables.digests(account_id=account_id, fmt=fmt.name)
 
     # ------------------------------------------------------------------ entry points
     def ingest_file(self, source: str, stream: IO[bytes], *,
@@ -133,7 +135,14 @@ class Ingest:
             elif m.outcome == "skipped":
                 summary.skipped += 1
         self._quarantine(source, [m for m in messages if m.reason], summary)
+        if self.waiting:
+            done = [self.waiting.pop(d) for d in (self._digest(m.raw) for m in messages if not m.reason)
+                    if d in self.waiting]  # fmt: skip
+            self.tables.release(done)
         return summary
+
+    def _digest(self, raw: bytes) -> str:
+        return Quarantined(format=self.format.name, account_id=self.account_id, source="", reason="", raw=raw).digest
 
     def retry(self, entries: list[Quarantined]) -> tuple[IngestSummary, list[int]]:
         """Ingest quarantined messages again; returns the summary and the ids of the entries that no longer

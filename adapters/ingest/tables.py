@@ -137,6 +137,13 @@ class IngestTables:
         return [Quarantined(id=r[0], format=r[1], account_id=r[2], source=r[3], reason=r[4], raw=bytes(r[5]),
                             exchange=r[6], base_currency=r[7], ts_recorded=r[8]) for r in rows]  # fmt: skip
 
+    def digests(self, *, account_id: str, fmt: str) -> dict[str, int]:
+        """The digests of this account's and format's entries, with their ids."""
+        with self._transaction() as cur:
+            cur.execute(self._sql(f"SELECT digest, id FROM {self.quarantine_table} WHERE account_id = ? AND format = ?"),
+                        (account_id, fmt))  # fmt: skip
+            return {digest: int(entry_id) for digest, entry_id in cur.fetchall()}
+
     def release(self, ids: Iterable[int]) -> int:
         """Remove entries whose messages have now been recorded (or deliberately skipped)."""
         done = 0

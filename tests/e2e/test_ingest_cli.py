@@ -300,3 +300,13 @@ def test_a_retry_uses_the_exchange_the_ingest_was_given(fix_day: Path) -> None:
     assert retried["remaining"] == 0, retried
     (account,) = run_json("--store", store, "query", "account", "--json", cwd=fix_day)  # type: ignore[misc]
     assert account["account_id"] == "v"
+
+
+def test_ingesting_a_file_again_releases_what_now_records(fix_day: Path) -> None:
+    store = "sqlite:///again.db"
+    first = run_json("--store", store, "ingest", "--format", "fix", "--account", "dc", "day.fix", "--json", cwd=fix_day)
+    assert first["quarantined"] > 0
+    load_fix_instruments(store, fix_day)
+    second = run_json("--store", store, "ingest", "--format", "fix", "--account", "dc", "day.fix", "--json", cwd=fix_day)
+    assert second["quarantined"] == 0 and second["recorded"] == first["quarantined"]
+    assert run_json("--store", store, "quarantine", "list", "--json", cwd=fix_day) == []
