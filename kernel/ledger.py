@@ -326,6 +326,18 @@ class Batch(Commands):
             raise
         return tuple(decided)
 
+    def savepoint(self) -> tuple[int, int, int]:
+        """Where the batch stands now; `rollback_to` forgets every decision made since (e.g. the first facts
+        of a message whose last fact was refused, so that the message records all or nothing)."""
+        return (len(self._decisions), len(self.results), len(self.pending))
+
+    def rollback_to(self, mark: tuple[int, int, int]) -> None:
+        decisions, results, pending = mark
+        if (len(self._decisions), len(self.results), len(self.pending)) == mark:
+            return
+        del self._decisions[decisions:], self.results[results:], self.pending[pending:]
+        self.stale = True  # the working aggregates hold the forgotten events: decided again before commit
+
     def settled(self) -> Iterator[tuple[str, Order | Account]]:
         """After a successful insert: the aggregates now known to match the store."""
         for stream, aggregate in self.working.items():

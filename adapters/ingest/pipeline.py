@@ -6,13 +6,11 @@ Each message ends as exactly one of: recorded (at least one new event), duplicat
 already recorded: re-running a file records nothing), skipped (a session message, by design) or
 quarantined. A batch is one transaction: if the store fails, nothing of that batch is written.
 
-Which intent an order fact belongs to: an intent whose id is the message's client order id, else its
-original client order id (a cancel or replace names the order it changes), else the order the exchange
-order id was first seen under in this ingest, else the external order of that exchange order id
-(`ext:<id>`; `ext:<symbol>:<id>` where the exchange numbers orders per symbol, as Binance does),
-discovered from the message if the ledger has not seen it. So orders the ledger's own
-kernel sent (client order id = intent id) link to their intents, and a drop copy of orders sent by
-anything else becomes external orders, one stream per exchange order.
+Which order a message is about: see `links`. Orders the ledger's own kernel sent (client order id =
+intent id) link to their intents; a drop copy of orders sent by anything else becomes external orders,
+one stream per exchange order. A message records all its facts or none (a savepoint in the batch), and
+what fails is written to quarantine before the batch commits, so that nothing is lost even from a
+stream that cannot be read twice.
 """
 
 from __future__ import annotations
@@ -25,11 +23,11 @@ from typing import IO, Any
 
 import msgspec
 
+from adapters.ingest.links import OrderLinks
 from adapters.ingest.tables import IngestTables, Quarantined
 from adapters.translate import Format
-from adapters.translate.base import AccountFact, OrderFact, OrderRef, Translation, Untranslatable
+from adapters.translate.base import AccountFact, OrderFact, Translation, Untranslatable
 from kernel import events as ev
-from kernel.commands import external_intent_id, order_key
 from kernel.errors import ConflictingFact, RequestRefused
 from kernel.ledger import Batch, Ledger
 
@@ -94,7 +92,7 @@ class Ingest:
         self.catalogue = tables.instruments(self.exchange)
         self.registered: dict[str, ev.InstrumentSpec] = dict(account.instruments) if account else {}
         self.instruments = {**self.catalogue, **self.registered}  # what translators may name
-        self.links: dict[str, str] = {}  # "c:<client order id>" / "x:<exchange order id>" -> intent id
+        self.links = OrderLinks(ledger, tables, account_id, order_ids_per_symbol=fmt.order_ids_per_symbol)
         # Messages of this account and format waiting in quarantine: met again and recorded, they leave it.
         self.waiting = tables.digests(account_id=account_id, fmt=fmt.name)
 
@@ -122,10 +120,10 @@ class Ingest:
 
     def ingest_messages(self, source: str, raws: Iterable[bytes], summary: IngestSummary | None = None,
                         ) -> IngestSummary:  # fmt: skip
-        """Translate and record these messages in one transaction, then quarantine what failed."""
+        """Translate and record these messages in one transaction; what fails goes to quarantine."""
         summary = IngestSummary() if summary is None else summary
         messages = [self._translate(raw) for raw in raws]
-        self._record(messages)
+        self._record(messages, before_commit=lambda: self._quarantine(source, messages, summary))
         for m in messages:
             summary.events += m.events
             if m.outcome == "recorded":
@@ -134,8 +132,7 @@ class Ingest:
                 summary.duplicates += 1
             elif m.outcome == "skipped":
                 summary.skipped += 1
-        self._quarantine(source, [m for m in messages if m.reason], summary)
-        if self.waiting:
+        if self.waiting:  # after the commit: only what is recorded leaves the quarantine
             done = [self.waiting.pop(d) for d in (self._digest(m.raw) for m in messages if not m.reason)
                     if d in self.waiting]  # fmt: skip
             self.tables.release(done)
@@ -184,42 +181,55 @@ class Ingest:
             return _Message(raw, reason=f"the {self.format.name} translator found no fact in this message")
         return _Message(raw, translation)
 
-    def _record(self, messages: list[_Message]) -> None:
+    def _record(self, messages: list[_Message], before_commit: Callable[[], None] | None = None) -> None:
+        """Decide every translated message in one batch; `before_commit` runs once they are all decided."""
         todo = [m for m in messages if m.translation is not None and not m.reason and m.outcome != "skipped"]
         if not todo:
+            if before_commit is not None:
+                before_commit()
             return
-        existing = self.ledger.existing_streams(self._candidates(todo))
-        with self.ledger.batch() as batch:
-            for m in todo:
-                assert m.translation is not None
-                try:
-                    # Everything that can be checked without deciding is checked before anything is
-                    # recorded for the message (so a message that fails here opens no account).
-                    plans = [self._plan(f, existing) for f in m.translation.facts]
-                    recorded = 0
-                    if not self.account_open:
-                        recorded += self._open_account(batch, m.translation.facts[0].event.ts_event)
-                    recorded += sum(self._record_fact(batch, *plan) for plan in plans)
-                except (RequestRefused, ConflictingFact, Untranslatable) as e:
-                    m.reason = _one_line(str(e))
-                    continue
-                m.outcome = "recorded" if recorded else "duplicate"
-                m.events = recorded
+        self.links.prepare(f.ref for m in todo for f in m.translation.facts if isinstance(f, OrderFact))  # type: ignore[union-attr]
+        try:
+            with self.ledger.batch() as batch:
+                for m in todo:
+                    self._record_message(batch, m)
+                self.links.save()
+                if before_commit is not None:
+                    before_commit()
+        except BaseException:
+            self._forget()
+            raise
 
-    def _candidates(self, messages: list[_Message]) -> set[str]:
-        """The order streams these messages might name, to ask the store about all at once."""
-        keys = set()
-        for m in messages:
-            assert m.translation is not None
-            for f in m.translation.facts:
-                if isinstance(f, OrderFact):
-                    for cid in (f.ref.client_order_id, f.ref.orig_client_order_id):
-                        if cid and "c:" + cid not in self.links:
-                            keys.add(order_key(self.account_id, cid))
-                    oid = self._order_id(f.ref)
-                    if oid and "x:" + oid not in self.links:
-                        keys.add(order_key(self.account_id, external_intent_id(oid)))
-        return keys
+    def _record_message(self, batch: Batch, m: _Message) -> None:
+        """All of the message's facts, or none of them (and then the reason why)."""
+        assert m.translation is not None
+        mark, was_open, added = batch.savepoint(), self.account_open, []
+        try:
+            # What can be checked without deciding is checked first (an unknown symbol, an order that
+            # cannot be found nor discovered); then the facts are decided, all or none.
+            plans = [self._plan(f) for f in m.translation.facts]
+            recorded = 0 if self.account_open else self._open_account(batch, m.translation.facts[0].event.ts_event)
+            for fact, intent_id, discover in plans:
+                recorded += self._record_fact(batch, fact, intent_id, discover, added)
+        except (RequestRefused, ConflictingFact, Untranslatable) as e:
+            batch.rollback_to(mark)
+            self.account_open = was_open
+            for symbol in added:
+                del self.registered[symbol]
+            m.reason = _one_line(str(e))
+            return
+        for fact, intent_id, _ in plans:
+            if isinstance(fact, OrderFact):
+                self.links.learn(fact.ref, intent_id)
+        m.outcome = "recorded" if recorded else "duplicate"
+        m.events = recorded
+
+    def _forget(self) -> None:
+        """After a failed batch, what this ingest believed may not have been recorded: read it again."""
+        account = self.ledger.account(self.account_id)
+        self.account_open = account is not None
+        self.registered = dict(account.instruments) if account else {}
+        self.links.forget()
 
     def _open_account(self, batch: Batch, ts_event: int) -> int:
         done = batch.open_account(self.account_id, exchange=self.exchange, account_type=self.format.account_type,
@@ -227,7 +237,7 @@ class Ingest:
         self.account_open = True
         return len(done)
 
-    def _plan(self, fact: AccountFact | OrderFact, existing: set[str]) -> tuple[AccountFact | OrderFact, str, bool]:
+    def _plan(self, fact: AccountFact | OrderFact) -> tuple[AccountFact | OrderFact, str, bool]:
         """(fact, intent id, discover): where an order fact goes, and whether it makes its order known."""
         for symbol in fact.symbols if isinstance(fact, AccountFact) else (fact.ref.symbol,):
             if symbol and symbol not in self.registered and symbol not in self.catalogue:
@@ -237,7 +247,7 @@ class Ingest:
         if isinstance(fact, AccountFact):
             return fact, "", False
         ref = fact.ref
-        intent_id, known = self._resolve(ref, existing)
+        intent_id, known = self.links.resolve(ref)
         if known:
             return fact, intent_id, False
         if ref.order is None:
@@ -245,58 +255,24 @@ class Ingest:
                                  "message does not describe the order (it may arrive later: quarantine retry)")  # fmt: skip
         return fact, intent_id, True
 
-    def _record_fact(self, batch: Batch, fact: AccountFact | OrderFact, intent_id: str, discover: bool) -> int:
+    def _record_fact(self, batch: Batch, fact: AccountFact | OrderFact, intent_id: str, discover: bool,
+                     added: list[str]) -> int:  # fmt: skip
         """Records one fact (and the instruments it names, first); returns the number of events."""
         ts = fact.event.ts_event
         if isinstance(fact, AccountFact):
-            registered = sum(self._ensure_instrument(batch, symbol, ts) for symbol in fact.symbols)
+            registered = sum(self._ensure_instrument(batch, symbol, ts, added) for symbol in fact.symbols)
             event = msgspec.structs.replace(fact.event, account_id=self.account_id)
             return registered + len(_record_account_fact(batch, event))
         ref = fact.ref
-        registered = self._ensure_instrument(batch, ref.symbol, ts) if ref.symbol else 0
+        registered = self._ensure_instrument(batch, ref.symbol, ts, added) if ref.symbol else 0
         event = msgspec.structs.replace(fact.event, account_id=self.account_id, intent_id=intent_id)
         done = batch.record_exchange_fact(
             event, exchange_order_id=ref.exchange_order_id if discover else "",
             order=ref.order if discover else None, expect_new=discover,
         )  # fmt: skip
-        self._link(ref, intent_id)
         return registered + len(done)
 
-    def _resolve(self, ref: OrderRef, existing: set[str]) -> tuple[str, bool]:
-        """(intent id, whether its stream is known to exist)."""
-        for cid in (ref.client_order_id, ref.orig_client_order_id):
-            if not cid:
-                continue
-            linked = self.links.get("c:" + cid)
-            if linked is not None:
-                return linked, True
-            if order_key(self.account_id, cid) in existing:
-                return cid, True
-        oid = self._order_id(ref)
-        if oid:
-            linked = self.links.get("x:" + oid)
-            if linked is not None:
-                return linked, True
-            external = external_intent_id(oid)
-            return external, order_key(self.account_id, external) in existing
-        ids = " / ".join(i for i in (ref.client_order_id, ref.orig_client_order_id) if i) or "(none)"
-        raise Untranslatable(f"no order with client order id {ids} on account {self.account_id!r}, and the "
-                             "message gives no exchange order id")  # fmt: skip
-
-    def _link(self, ref: OrderRef, intent_id: str) -> None:
-        for cid in (ref.client_order_id, ref.orig_client_order_id):
-            if cid:
-                self.links["c:" + cid] = intent_id
-        if ref.exchange_order_id:
-            self.links["x:" + self._order_id(ref)] = intent_id
-
-    def _order_id(self, ref: OrderRef) -> str:
-        """The exchange's order id as a key: with the symbol, where the exchange numbers orders per symbol."""
-        if self.format.order_ids_per_symbol and ref.symbol and ref.exchange_order_id:
-            return f"{ref.symbol}:{ref.exchange_order_id}"
-        return ref.exchange_order_id
-
-    def _ensure_instrument(self, batch: Batch, symbol: str, ts_event: int) -> int:
+    def _ensure_instrument(self, batch: Batch, symbol: str, ts_event: int, added: list[str]) -> int:
         """Registers the catalogue's instrument on the account the first time it is named; events recorded."""
         if symbol in self.registered:
             return 0
@@ -304,9 +280,11 @@ class Ingest:
         done = batch.record_event(ev.AssetRegistered(account_id=self.account_id, asset=spec, ts_event=ts_event,
                                                      ts_recorded=batch._now()))  # fmt: skip
         self.registered[symbol] = spec
+        added.append(symbol)
         return len(done)
 
-    def _quarantine(self, source: str, failed: list[_Message], summary: IngestSummary) -> None:
+    def _quarantine(self, source: str, messages: list[_Message], summary: IngestSummary) -> None:
+        failed = [m for m in messages if m.reason]
         if not failed:
             return
         self.tables.quarantine(Quarantined(format=self.format.name, account_id=self.account_id, source=source,

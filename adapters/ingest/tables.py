@@ -27,6 +27,8 @@ from kernel import events as ev
 
 QUARANTINE_TABLE = "ledger_quarantine"
 INSTRUMENTS_TABLE = "ledger_instruments"
+LINKS_TABLE = "ledger_order_links"
+LOOKUP_CHUNK = 500  # keys per IN (...) list
 
 _MEMORY: weakref.WeakKeyDictionary[Any, sqlite3.Connection] = weakref.WeakKeyDictionary()
 _spec_encoder = msgspec.json.Encoder(decimal_format="string")
@@ -64,6 +66,7 @@ class IngestTables:
         prefix = f'"{schema}".' if schema else ""
         self.quarantine_table = prefix + QUARANTINE_TABLE
         self.instruments_table = prefix + INSTRUMENTS_TABLE
+        self.links_table = prefix + LINKS_TABLE
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -103,6 +106,10 @@ class IngestTables:
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.instruments_table} (exchange TEXT NOT NULL, symbol TEXT NOT NULL, "
                 f"spec TEXT NOT NULL, ts_loaded BIGINT NOT NULL, PRIMARY KEY (exchange, symbol))"
+            )
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.links_table} (account_id TEXT NOT NULL, link TEXT NOT NULL, "
+                "intent_id TEXT NOT NULL, PRIMARY KEY (account_id, link))"
             )
 
     # ------------------------------------------------------------------ quarantine
@@ -156,6 +163,25 @@ class IngestTables:
     def update_reason(self, entry_id: int, reason: str) -> None:
         with self._transaction() as cur:
             cur.execute(self._sql(f"UPDATE {self.quarantine_table} SET reason = ? WHERE id = ?"), (reason, entry_id))
+
+    # ------------------------------------------------------------------ order links (see `links`)
+    def order_links(self, account_id: str, links: Iterable[str]) -> dict[str, str]:
+        """The kept links among these ("c:<client order id>" / "x:<exchange order id>") -> intent id."""
+        wanted = list(links)
+        found: dict[str, str] = {}
+        with self._transaction() as cur:
+            for start in range(0, len(wanted), LOOKUP_CHUNK):
+                chunk = wanted[start : start + LOOKUP_CHUNK]
+                cur.execute(self._sql(f"SELECT link, intent_id FROM {self.links_table} WHERE account_id = ? AND "
+                                      f"link IN ({', '.join('?' * len(chunk))})"), (account_id, *chunk))  # fmt: skip
+                found.update(cur.fetchall())
+        return found
+
+    def put_order_links(self, account_id: str, links: dict[str, str]) -> None:
+        with self._transaction() as cur:
+            for link, intent_id in links.items():
+                cur.execute(self._sql(f"INSERT INTO {self.links_table} (account_id, link, intent_id) VALUES (?, ?, ?) "
+                                      "ON CONFLICT (account_id, link) DO NOTHING"), (account_id, link, intent_id))  # fmt: skip
 
     # ------------------------------------------------------------------ instrument catalogue
     def put_instruments(self, exchange: str, specs: Iterable[ev.InstrumentSpec]) -> tuple[int, int, int]:

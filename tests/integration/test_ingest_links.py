@@ -49,3 +49,73 @@ def test_messages_link_to_the_intent_named_by_client_order_id(store_url, open_le
     later = Ingest(ledger, tables, get_format("fix"), "acc")
     again = later.ingest_messages("t", [report("F", "2", cl="S1", exec_id="e5", extra=((32, "0.5"), (31, "100")))])
     assert again.recorded == 1 and ledger.order("acc", "S1").filled_quantity == 2.5  # type: ignore[union-attr]
+
+
+def fix_ingest(ledger, tables):
+    return Ingest(ledger, tables, get_format("fix"), "acc")
+
+
+def prepared(store_url, open_ledger):
+    ledger = open_ledger(store_url)
+    tables = open_ingest_tables(ledger)
+    tables.put_instruments("fix", get_format("binance").load_instruments(instruments_exchange_info()))  # type: ignore[misc]
+    ledger.open_account("acc", exchange="fix", account_type="SPOT", base_currency="USDT", ts_event=1)
+    fix_ingest(ledger, tables).ingest_messages("t", [report("0", "0", cl="other", order_id="X0", exec_id="e0")])
+    ledger.place_intent("acc", intent("S1", quantity="2", price="100", symbol="BTCUSDT"))
+    ledger.start_submission("acc", "S1", client_order_id="S1", ts_event=20)
+    return ledger, tables
+
+
+def test_a_replaced_order_is_found_by_its_new_client_order_id_in_a_later_ingest(store_url, open_ledger):
+    ledger, tables = prepared(store_url, open_ledger)
+    fix_ingest(ledger, tables).ingest_messages("day1", [
+        report("0", "0", cl="S1", exec_id="e1"),
+        report("5", "0", cl="S1-R", orig="S1", exec_id="e2"),
+    ])  # fmt: skip
+    later = fix_ingest(ledger, tables).ingest_messages("day2", [
+        report("F", "2", cl="S1-R", order_id="X1", exec_id="e3", extra=((32, "2"), (31, "100"))),
+    ])  # fmt: skip
+    assert later.recorded == 1
+    assert ledger.order("acc", "S1").status is S.FILLED  # type: ignore[union-attr]
+    assert ledger.order("acc", "ext:X1") is None
+
+
+def test_a_client_order_id_reused_by_the_exchange_does_not_join_two_orders(store_url, open_ledger):
+    ledger, tables = prepared(store_url, open_ledger)
+    run = fix_ingest(ledger, tables)
+    run.ingest_messages("t", [
+        report("F", "2", cl="grid-buy", order_id="G1", exec_id="g1", extra=((32, "2"), (31, "100"))),
+        report("F", "2", cl="grid-buy", order_id="G2", exec_id="g2", extra=((32, "2"), (31, "100"))),
+    ])  # fmt: skip
+    first, second = ledger.order("acc", "ext:G1"), ledger.order("acc", "ext:G2")
+    assert first is not None and second is not None
+    assert (first.filled_quantity, second.filled_quantity) == (2, 2)
+    assert first.anomalies == second.anomalies == ["external_order"], "no overfill, no changed exchange id"
+
+
+def test_a_message_records_all_its_facts_or_none(store_url, open_ledger):
+    """A ccxt order snapshot listing its trades is one message of several facts: when one of them is
+    refused (a trade id reused with other numbers), none of them is recorded and the message waits in
+    quarantine."""
+    import json
+
+    from adapters.translate.ccxt_sim import markets_json
+
+    ledger = open_ledger(store_url)
+    tables = open_ingest_tables(ledger)
+    tables.put_instruments("ccxt", get_format("ccxt").load_instruments(markets_json()))  # type: ignore[misc]
+    run = Ingest(ledger, tables, get_format("ccxt"), "cx")
+    trade = {"id": "t1", "order": "O1", "timestamp": 1767600000000, "symbol": "BTC/USDT", "type": "limit",
+             "side": "buy", "takerOrMaker": "maker", "price": 100.0, "amount": 1.0, "cost": 100.0,
+             "fee": {"cost": 0.1, "currency": "USDT"}}  # fmt: skip
+    assert run.ingest_messages("t", [json.dumps({"type": "trade", "data": trade}).encode()]).recorded == 1
+    head = ledger.head()
+    order = {"id": "O1", "clientOrderId": None, "timestamp": 1767600000000, "lastTradeTimestamp": 1767600001000,
+             "symbol": "BTC/USDT", "type": "limit", "timeInForce": "GTC", "side": "buy", "price": 100.0,
+             "amount": 3.0, "filled": 3.0, "remaining": 0.0, "status": "closed", "fee": None,
+             "trades": [{**trade, "id": "t2", "amount": 1.0}, {**trade, "amount": 2.0}]}  # t1 again, other amount
+    summary = run.ingest_messages("t", [json.dumps({"type": "order", "data": order}).encode()])
+    assert (summary.recorded, summary.quarantined, summary.events) == (0, 1, 0)
+    assert ledger.head() == head, "nothing of the message was recorded"
+    (entry,) = tables.quarantined(account_id="cx")
+    assert "t1" in entry.reason

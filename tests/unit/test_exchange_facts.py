@@ -126,3 +126,20 @@ def test_a_leverage_change_reported_again_records_once():
     assert len(ledger.set_leverage(ACCOUNT, symbol_id="BTCUSDT", leverage="5", ts_event=7)) == 1, "no reference"
     v1 = b'{"type":"LeverageSet","ts_event":1,"ts_recorded":2,"account_id":"a","symbol_id":"X","leverage":"3"}'
     assert ev.decode("LeverageSet.v1", v1).reference == ""  # type: ignore[attr-defined]
+
+
+def test_a_batch_rolled_back_to_a_savepoint_records_only_what_came_before():
+    ledger = memory_ledger()
+    head = ledger.head()
+    with ledger.batch() as batch:
+        batch.record_exchange_fact(fact(ev.OrderAccepted, exchange_order_id="X1"), exchange_order_id="X1", order=SPEC)
+        mark = batch.savepoint()
+        batch.record_exchange_fact(fact(ev.OrderFilled, trade_id="t1", quantity=Decimal("1"), price=Decimal("100")))
+        batch.record_exchange_fact(fact(ev.OrderAccepted, intent_id="ext:X2", exchange_order_id="X2"),
+                                   exchange_order_id="X2", order=SPEC)  # fmt: skip
+        batch.rollback_to(mark)
+        batch.record_exchange_fact(fact(ev.CancelAccepted, exec_id="c1"))
+    order = ledger.order(ACCOUNT, "ext:X1")
+    assert order is not None and (order.status, order.filled_quantity) == (S.CANCELED, 0)
+    assert ledger.order(ACCOUNT, "ext:X2") is None
+    assert ledger.head() == head + 3  # discovered, accepted, canceled
