@@ -1,15 +1,17 @@
 """Reconciliation: where the ledger's books and the exchange's latest report disagree.
 
 Exchange reports (`ExchangeBalancesReported`, `ExchangePositionsReported`) are recorded as facts, in log
-order with the fills. Each reported figure is compared with the ledger's own figure *at that report's
-place in the log*: what the ledger believed when the exchange said so. A fill the exchange counted in its
-report but that the log holds after the report (the two channels raced) shows as a difference until the
-next report. Only the latest report of each asset or position counts.
+order with the fills. Only the latest report of each asset or position counts. Its figure is compared
+with the ledger's at the report's place in the log (what the ledger believed when the exchange said so)
+and with the ledger's now; a difference is listed when the exchange's figure matches neither. So a fill
+the log holds after the report although the exchange had counted it (the two channels raced, or the
+fill waited in quarantine) is not a difference, and a fill after the report that the exchange had not
+counted yet is not one either.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from kernel import events as ev
@@ -26,10 +28,11 @@ class Difference:
     account_id: str
     kind: str  # "balance" (total of an asset) or "position" (signed quantity of a symbol)
     key: str  # the asset or the symbol
-    ledger: Decimal
+    ledger: Decimal  # at the report's place in the log
     exchange: Decimal
     reported_at: int  # the report's ts_event, ns
     position: int  # the report's place in the log (notification id)
+    ledger_now: Decimal | None = None  # at the head of the log
 
     @property
     def difference(self) -> Decimal:
@@ -39,12 +42,13 @@ class Difference:
     def as_json(self) -> dict[str, object]:
         return {"account_id": self.account_id, "kind": self.kind, "key": self.key, "ledger": str(self.ledger),
                 "exchange": str(self.exchange), "difference": str(self.difference),
+                "ledger_now": None if self.ledger_now is None else str(self.ledger_now),
                 "reported_at": self.reported_at, "position": self.position}  # fmt: skip
 
 
 def reconcile(ledger: Ledger, account_id: str | None = None) -> list[Difference]:
-    """Every asset or position whose latest exchange report differs from the ledger, sorted by account,
-    kind and key; an empty list when they agree (or nothing was reported)."""
+    """Every asset or position whose latest exchange report differs from the ledger (then and now), sorted
+    by account, kind and key; an empty list when they agree (or nothing was reported)."""
     books = Books()
     latest: dict[tuple[str, str, str], Difference] = {}
     for count, notification in enumerate(ledger.read_stored(), 1):
@@ -65,4 +69,10 @@ def reconcile(ledger: Ledger, account_id: str | None = None) -> list[Difference]
                                                                event.ts_event, notification.id)  # fmt: skip
         if count % EVICT_EVERY_EVENTS == 0:
             books.evict_closed()
-    return [d for _, d in sorted(latest.items()) if d.ledger != d.exchange]
+    differences = []
+    for (account, kind, key), d in sorted(latest.items()):
+        book = (books.balance_books if kind == "balance" else books.position_books).get((account, key))
+        now = ZERO if book is None else book.total if kind == "balance" else book.quantity  # type: ignore[union-attr]
+        if d.exchange not in (d.ledger, now):
+            differences.append(replace(d, ledger_now=now))
+    return differences

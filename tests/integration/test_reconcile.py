@@ -71,3 +71,16 @@ def test_nothing_reported_nothing_to_reconcile(memory_url, open_ledger):
     ledger = open_ledger(memory_url)
     spot_day(ledger)
     assert reconcile(ledger) == []
+
+
+def test_a_fill_logged_after_a_report_that_counted_it_is_no_difference(store_url, open_ledger):
+    """E.g. a fill that waited in quarantine until its instrument was loaded: the exchange's report (logged
+    before it) already counted it; the ledger now agrees."""
+    ledger = open_ledger(store_url)
+    spot_day(ledger)
+    ledger.report_exchange_balances(ACCOUNT, balances=[{"asset_id": "BTC", "total": "3"}], ts_event=30)
+    (d,) = reconcile(ledger)
+    assert (d.ledger, d.exchange, d.ledger_now) == (2, 3, 2)
+    live_order(ledger, "o2", quantity="1", price="100")
+    ledger.record_fill(ACCOUNT, "o2", trade_id="t2", quantity="1", price="100", ts_event=25)
+    assert reconcile(ledger) == []
