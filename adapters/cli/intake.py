@@ -278,8 +278,8 @@ def quarantine_retry(store_url: str, account: str | None, fmt: str | None, as_js
 @click.option("--json", "as_json", is_flag=True, help="A JSON list of differences (decimals as strings).")
 @click.pass_obj
 def reconcile_command(store_url: str, account: str | None, as_json: bool) -> None:
-    """Every asset or position where the ledger and the exchange's latest report differ. Each report is
-    compared with the ledger at the report's place in the log."""
+    """Every asset or position where the exchange's latest report matches the ledger neither at the
+    report's place in the log nor now."""
     with open_ledger(store_url) as ledger:
         if account is not None and ledger.account(account) is None:
             raise UsageError(f"unknown account {account!r}")
@@ -291,10 +291,11 @@ def reconcile_command(store_url: str, account: str | None, as_json: bool) -> Non
         out.print("The ledger agrees with the latest exchange reports.")
         return
     table = Table(title=f"{len(differences)} difference(s): ledger − exchange")
-    for col in ("account", "kind", "asset / symbol", "ledger", "exchange", "difference", "reported at (ns)"):
-        table.add_column(col, justify="right" if col in ("ledger", "exchange", "difference") else "left")
+    numbers = ("ledger", "exchange", "difference", "ledger now")
+    for col in ("account", "kind", "asset / symbol", *numbers, "reported at (ns)"):
+        table.add_column(col, justify="right" if col in numbers else "left")
     for d in differences:
         table.add_row(d.account_id, d.kind, d.key, str(d.ledger), str(d.exchange), str(d.difference),
-                      str(d.reported_at))  # fmt: skip
+                      str(d.ledger_now), str(d.reported_at))  # fmt: skip
     out.print(table)
 
