@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import codecs
 import io
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 import msgspec
 
 from adapters.ingest.links import OrderLinks
+from adapters.ingest.parallel import TranslationResult, TranslatorProcess, one_line, translate_one
 from adapters.ingest.tables import IngestTables, Quarantined
 from adapters.translate import Format
 from adapters.translate.base import AccountFact, OrderFact, Translation, Untranslatable
@@ -32,6 +34,7 @@ from kernel.errors import ConflictingFact, RequestRefused
 from kernel.ledger import Batch, Ledger
 
 INGEST_BATCH_MESSAGES = 5_000  # messages per transaction
+WORKER_MIN_BYTES = 16 << 20  # from this file size, translation runs in a second process (`parallel`)
 SNIFF_BYTES = 8_192  # how much of a file is looked at to tell text from binary
 DEFAULT_BASE_CURRENCY = "USDT"
 
@@ -108,21 +111,25 @@ class Ingest:
             self._quarantine(source, [_Message(raw, reason=problem)], summary)
             return summary
         counted = _Rejoined(head, stream, on_bytes)
-        chunk: list[bytes] = []
-        for raw in self.format.frame(io.BufferedReader(counted)):
-            chunk.append(raw)
-            if len(chunk) >= self.batch_messages:
-                self.ingest_messages(source, chunk, summary)
-                chunk = []
-        if chunk:
-            self.ingest_messages(source, chunk, summary)
+        chunks = _chunks(self.format.frame(io.BufferedReader(counted)), self.batch_messages)
+        if not _worth_a_worker(stream):
+            for raws in chunks:
+                self.ingest_messages(source, raws, summary)
+            return summary
+        with TranslatorProcess(self.format.name, self.instruments) as worker:
+            for raws, results in worker.translated(chunks):
+                self.ingest_messages(source, raws, summary, translated=results)
         return summary
 
-    def ingest_messages(self, source: str, raws: Iterable[bytes], summary: IngestSummary | None = None,
-                        ) -> IngestSummary:  # fmt: skip
-        """Translate and record these messages in one transaction; what fails goes to quarantine."""
+    def ingest_messages(self, source: str, raws: Iterable[bytes], summary: IngestSummary | None = None, *,
+                        translated: list[TranslationResult] | None = None) -> IngestSummary:  # fmt: skip
+        """Translate (unless `translated` already holds the results) and record these messages in one
+        transaction; what fails goes to quarantine."""
         summary = IngestSummary() if summary is None else summary
-        messages = [self._translate(raw) for raw in raws]
+        if translated is None:
+            messages = [self._translate(raw) for raw in raws]
+        else:
+            messages = [self._message(raw, result) for raw, result in zip(raws, translated, strict=True)]
         self._record(messages, before_commit=lambda: self._quarantine(source, messages, summary))
         for m in messages:
             summary.events += m.events
@@ -169,17 +176,16 @@ class Ingest:
 
     # ------------------------------------------------------------------ steps
     def _translate(self, raw: bytes) -> _Message:
-        try:
-            translation = self.format.translate(raw, self.instruments)
-        except Untranslatable as e:
-            return _Message(raw, reason=_one_line(str(e)))
-        except Exception as e:  # a translator's bug must not lose the message either
-            return _Message(raw, reason=_one_line(f"translator error: {type(e).__name__}: {e}"))
-        if translation.skipped:
-            return _Message(raw, translation, outcome="skipped")
-        if not translation.facts:
+        return self._message(raw, translate_one(self.format, raw, self.instruments))
+
+    def _message(self, raw: bytes, result: TranslationResult) -> _Message:
+        if isinstance(result, str):
+            return _Message(raw, reason=result)
+        if result.skipped:
+            return _Message(raw, result, outcome="skipped")
+        if not result.facts:
             return _Message(raw, reason=f"the {self.format.name} translator found no fact in this message")
-        return _Message(raw, translation)
+        return _Message(raw, result)
 
     def _record(self, messages: list[_Message], before_commit: Callable[[], None] | None = None) -> None:
         """Decide every translated message in one batch; `before_commit` runs once they are all decided."""
@@ -216,7 +222,7 @@ class Ingest:
             self.account_open = was_open
             for symbol in added:
                 del self.registered[symbol]
-            m.reason = _one_line(str(e))
+            m.reason = one_line(str(e))
             return
         for fact, intent_id, _ in plans:
             if isinstance(fact, OrderFact):
@@ -319,8 +325,25 @@ def _plain(struct: msgspec.Struct) -> dict[str, Any]:
     return {name: getattr(struct, name) for name in struct.__struct_fields__}
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+def _chunks(raws: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
+    chunk: list[bytes] = []
+    for raw in raws:
+        chunk.append(raw)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _worth_a_worker(stream: IO[bytes]) -> bool:
+    """A second process translates while this one records, for a file large enough to repay starting it."""
+    if (os.cpu_count() or 1) < 2:
+        return False
+    try:
+        return os.fstat(stream.fileno()).st_size >= WORKER_MIN_BYTES
+    except (AttributeError, OSError, io.UnsupportedOperation):  # a pipe, an in-memory stream
+        return False
 
 
 def _not_text(data: bytes, *, complete: bool) -> str:

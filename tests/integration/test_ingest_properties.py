@@ -93,3 +93,19 @@ def test_the_same_messages_give_the_same_hash_on_postgresql_and_sqlite(pg_url: s
             assert books_of(ledger) == REFERENCE
         finally:
             ledger.close()
+
+
+def test_translating_in_a_second_process_gives_the_same_state(tmp_path, monkeypatch) -> None:
+    from adapters.ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "WORKER_MIN_BYTES", 0)  # the worker is used for any file
+    bad = b"8=FIX.4.4\x019=5\x0135=0\x0110=000\x01"  # quarantined from the worker as from here
+    path = tmp_path / "day.fix"
+    path.write_bytes(b"\n".join([*DAY, bad]) + b"\n")
+    ledger = Ledger.open("memory://")
+    tables = open_ingest_tables(ledger)
+    tables.put_instruments("fix", INSTRUMENTS)
+    with path.open("rb") as handle:
+        summary = Ingest(ledger, tables, get_format("fix"), "dc", batch_messages=17).ingest_file("day.fix", handle)
+    assert summary.quarantined == 1 and "CheckSum" in next(iter(summary.reasons))
+    assert books_of(ledger) == REFERENCE
