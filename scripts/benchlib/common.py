@@ -79,6 +79,7 @@ class Result:
     beside: str = ""
     target: str = ""
     count: str = ""  # overrides the "N ev / M cmd" count column
+    unit: str = "ev"  # what `events` counts: "ev" (events) or "msg" (exchange messages)
 
     @property
     def eps(self) -> float:

@@ -15,7 +15,7 @@ Section = tuple[str, list[Result], list[str]]  # (title, results, notes)
 def _row(r: Result) -> tuple[str, ...]:
     n = r.count or f"{fmt_int(r.events)} ev" + (f" / {fmt_int(r.commands)} cmd" if r.commands is not None else "")
     if r.latency is None:
-        shown = f"{fmt_int(r.eps)} ev/s"
+        shown = f"{fmt_int(r.eps)} {r.unit}/s"
     else:
         lat = r.latency
         shown = f"p50 {lat['p50_ms']:.2f} · p99 {lat['p99_ms']:.2f} · max {lat['max_ms']:.2f} ms"
