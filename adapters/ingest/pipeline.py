@@ -36,6 +36,7 @@ from kernel.ledger import Batch, Ledger
 INGEST_BATCH_MESSAGES = 5_000  # messages per transaction
 WORKER_MIN_BYTES = 16 << 20  # from this file size, translation runs in a second process (`parallel`)
 SNIFF_BYTES = 8_192  # how much of a file is looked at to tell text from binary
+QUARANTINE_FILE_MAX_BYTES = 64 << 20  # of a file quarantined whole (binary, not text), what is kept
 DEFAULT_BASE_CURRENCY = "USDT"
 
 
@@ -106,8 +107,11 @@ class Ingest:
         summary = IngestSummary()
         head = stream.read(SNIFF_BYTES)
         problem = _not_text(head, complete=len(head) < SNIFF_BYTES)
-        if problem:
-            raw = head + stream.read()
+        if problem:  # kept whole up to a bound: a mistaken multi-GB file must not exhaust memory or a row
+            raw = head + stream.read(QUARANTINE_FILE_MAX_BYTES - len(head))
+            total = len(raw) + sum(len(block) for block in iter(lambda: stream.read(1 << 20), b""))
+            if total > len(raw):
+                problem += f" ({total} bytes; the first {len(raw)} kept)"
             self._quarantine(source, [_Message(raw, reason=problem)], summary)
             return summary
         counted = _Rejoined(head, stream, on_bytes)

@@ -109,3 +109,18 @@ def test_translating_in_a_second_process_gives_the_same_state(tmp_path, monkeypa
         summary = Ingest(ledger, tables, get_format("fix"), "dc", batch_messages=17).ingest_file("day.fix", handle)
     assert summary.quarantined == 1 and "CheckSum" in next(iter(summary.reasons))
     assert books_of(ledger) == REFERENCE
+
+
+def test_a_large_binary_file_is_quarantined_once_with_its_head(monkeypatch) -> None:
+    import io
+
+    from adapters.ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "QUARANTINE_FILE_MAX_BYTES", 10_000)
+    ledger = Ledger.open("memory://")
+    tables = open_ingest_tables(ledger)
+    blob = bytes(range(256)) * 1000
+    summary = Ingest(ledger, tables, get_format("fix"), "dc").ingest_file("blob", io.BytesIO(blob))
+    assert (summary.quarantined, summary.recorded) == (1, 0)
+    (entry,) = tables.quarantined()
+    assert entry.raw == blob[:10_000] and "(256000 bytes; the first 10000 kept)" in entry.reason
