@@ -32,7 +32,7 @@ from kernel.schema.order_spec import (
 # ---------------------------------------------------------------------------
 
 
-class OrderSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class OrderSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """The stored form of a validated `StandardOrder` (same field names)."""
 
     symbol: str
@@ -91,7 +91,7 @@ class AdjustmentReason(StrEnum):
     CORRECTION = "CORRECTION"
 
 
-class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """The stored form of the seed's `AssetMetadata`, plus the base and quote a pair trades."""
 
     asset_id: str
@@ -110,13 +110,13 @@ class InstrumentSpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     metadata: dict[str, Any] = {}
 
 
-class ReportedBalance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ReportedBalance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     asset_id: str
     total: Decimal
     locked: Decimal = Decimal(0)
 
 
-class ReportedPosition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class ReportedPosition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, gc=False):
     """A position as the exchange reports it: signed quantity (short < 0), its entry price if given."""
 
     symbol_id: str
@@ -129,8 +129,10 @@ class ReportedPosition(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
 # ---------------------------------------------------------------------------
 
 
-class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", forbid_unknown_fields=True):
-    """Base of every fact. `ts_event` and `ts_recorded` are ns since the Unix epoch, UTC."""
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", forbid_unknown_fields=True, gc=False):
+    """Base of every fact. `ts_event` and `ts_recorded` are ns since the Unix epoch, UTC. Events hold no
+    reference cycles (values only), so the cyclic garbage collector need not track them (`gc=False`): a
+    replay holds a page of them at a time."""
 
     version: ClassVar[int] = 1
     ts_event: int
