@@ -26,7 +26,7 @@ import msgspec
 
 from adapters.ingest.links import OrderLinks
 from adapters.ingest.parallel import TranslationResult, TranslatorProcess, one_line, translate_one
-from adapters.ingest.tables import IngestTables, Quarantined
+from adapters.ingest.tables import IngestTables, Quarantined, message_digest
 from adapters.translate import Format
 from adapters.translate.base import AccountFact, OrderFact, Translation, Untranslatable
 from kernel import events as ev
@@ -52,6 +52,19 @@ class IngestSummary:
     quarantined: int = 0  # messages kept raw with a reason
     events: int = 0  # events recorded
     reasons: dict[str, int] = field(default_factory=dict)  # quarantine reasons (first line), counted
+
+    def count(self, outcome: str, *, events: int = 0, reason: str = "") -> None:
+        """One message's outcome: recorded | duplicate | skipped | quarantined (with its reason)."""
+        self.events += events
+        if outcome == "recorded":
+            self.recorded += 1
+        elif outcome == "duplicate":
+            self.duplicates += 1
+        elif outcome == "skipped":
+            self.skipped += 1
+        elif outcome == "quarantined":
+            self.quarantined += 1
+            self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
     def add(self, other: IngestSummary) -> None:
         for name in ("recorded", "duplicates", "skipped", "quarantined", "events"):
@@ -112,7 +125,8 @@ class Ingest:
             total = len(raw) + sum(len(block) for block in iter(lambda: stream.read(1 << 20), b""))
             if total > len(raw):
                 problem += f" ({total} bytes; the first {len(raw)} kept)"
-            self._quarantine(source, [_Message(raw, reason=problem)], summary)
+            self._quarantine(source, [_Message(raw, reason=problem)])
+            summary.count("quarantined", reason=problem)
             return summary
         counted = _Rejoined(head, stream, on_bytes)
         chunks = _chunks(self.format.frame(io.BufferedReader(counted)), self.batch_messages)
@@ -134,48 +148,32 @@ class Ingest:
             messages = [self._translate(raw) for raw in raws]
         else:
             messages = [self._message(raw, result) for raw, result in zip(raws, translated, strict=True)]
-        self._record(messages, before_commit=lambda: self._quarantine(source, messages, summary))
+        self._record(messages, before_commit=lambda: self._quarantine(source, messages))
         for m in messages:
-            summary.events += m.events
-            if m.outcome == "recorded":
-                summary.recorded += 1
-            elif m.outcome == "duplicate":
-                summary.duplicates += 1
-            elif m.outcome == "skipped":
-                summary.skipped += 1
+            summary.count(m.outcome, events=m.events, reason=m.reason)
         if self.waiting:  # after the commit: only what is recorded leaves the quarantine
-            done = [self.waiting.pop(d) for d in (self._digest(m.raw) for m in messages if not m.reason)
-                    if d in self.waiting]  # fmt: skip
-            self.tables.release(done)
+            digests = (message_digest(self.format.name, self.account_id, m.raw) for m in messages if not m.reason)
+            self.tables.release([self.waiting.pop(d) for d in digests if d in self.waiting])
         return summary
-
-    def _digest(self, raw: bytes) -> str:
-        return Quarantined(format=self.format.name, account_id=self.account_id, source="", reason="", raw=raw).digest
 
     def retry(self, entries: list[Quarantined]) -> tuple[IngestSummary, list[int]]:
         """Ingest quarantined messages again; returns the summary and the ids of the entries that no longer
         need keeping (recorded, duplicate or skipped). Those still failing keep their entry, with the
         latest reason."""
         summary = IngestSummary()
-        messages = [self._translate(e.raw) if not _not_text(e.raw, complete=True) else
-                    _Message(e.raw, reason=_not_text(e.raw, complete=True)) for e in entries]  # fmt: skip
+        problems = [_not_text(e.raw, complete=True) for e in entries]
+        messages = [_Message(e.raw, reason=problem) if problem else self._translate(e.raw)
+                    for e, problem in zip(entries, problems, strict=True)]  # fmt: skip
         self._record(messages)
         released = []
         for entry, m in zip(entries, messages, strict=True):
             if m.reason:
-                summary.quarantined += 1
-                summary.reasons[m.reason] = summary.reasons.get(m.reason, 0) + 1
+                summary.count("quarantined", reason=m.reason)
                 if m.reason != entry.reason:
                     self.tables.update_reason(entry.id, m.reason)
                 continue
             released.append(entry.id)
-            summary.events += m.events
-            if m.outcome == "recorded":
-                summary.recorded += 1
-            elif m.outcome == "duplicate":
-                summary.duplicates += 1
-            else:
-                summary.skipped += 1
+            summary.count(m.outcome, events=m.events)
         return summary, released
 
     # ------------------------------------------------------------------ steps
@@ -293,7 +291,8 @@ class Ingest:
         added.append(symbol)
         return len(done)
 
-    def _quarantine(self, source: str, messages: list[_Message], summary: IngestSummary) -> None:
+    def _quarantine(self, source: str, messages: list[_Message]) -> None:
+        """Keep the messages that failed (their outcome becomes "quarantined")."""
         failed = [m for m in messages if m.reason]
         if not failed:
             return
@@ -302,8 +301,6 @@ class Ingest:
                                            base_currency=self.base_currency) for m in failed)  # fmt: skip
         for m in failed:
             m.outcome = "quarantined"
-            summary.quarantined += 1
-            summary.reasons[m.reason] = summary.reasons.get(m.reason, 0) + 1
 
 
 def _record_account_fact(batch: Batch, e: ev.AccountEvent) -> tuple[ev.Event, ...]:

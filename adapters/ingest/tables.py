@@ -51,8 +51,12 @@ class Quarantined:
 
     @property
     def digest(self) -> str:
-        """Same message, same format, same account: the same entry (a re-run quarantines nothing new)."""
-        return hashlib.sha256(b"\x1f".join((self.format.encode(), self.account_id.encode(), self.raw))).hexdigest()
+        return message_digest(self.format, self.account_id, self.raw)
+
+
+def message_digest(fmt: str, account_id: str, raw: bytes) -> str:
+    """Same message, same format, same account: the same entry (a re-run quarantines nothing new)."""
+    return hashlib.sha256(b"\x1f".join((fmt.encode(), account_id.encode(), raw))).hexdigest()
 
 
 class IngestTables:
