@@ -326,23 +326,8 @@ class Commands:
         now = self._now()
         fill = ev.OrderFilled(account_id=account_id, intent_id=intent_id, ts_event=ts, ts_recorded=now, **fields)
 
-        def decide(d: _Decider) -> list[ev.Event]:
-            target = d._order(account_id, intent_id)
-            if target.exists:
-                return target.decide_fact(fill)  # type: ignore[return-value]
-            account = d._account(account_id)
-            if spec is None or not exchange_order_id:
-                raise RequestRefused(
-                    "intent_id", f"unknown intent {intent_id!r}: give exchange_order_id and order to record it "
-                    "as an external order")  # fmt: skip
-            account.instrument(spec.symbol)
-            found = ev.ExternalOrderDiscovered(
-                account_id=account_id, intent_id=intent_id, exchange_order_id=exchange_order_id, order=spec,
-                ts_event=ts, ts_recorded=now,
-            )  # fmt: skip
-            return [found, fill]
-
-        return self._record(decide)
+        unknown = "give exchange_order_id and order to record it as an external order"
+        return self._record(lambda d: _fact_or_discovery(d, fill, exchange_order_id, spec, unknown=unknown))
 
     def record_exchange_fact(
         self: _Decider, event: ev.OrderEvent, *, exchange_order_id: str = "", order: ev.OrderSpec | None = None,
@@ -363,27 +348,8 @@ class Commands:
             check_order_bounds(from_pydantic(StandardOrder, msgspec.to_builtins(order), "order."))
         ns_field("ts_event", event.ts_event)
         e = msgspec.structs.replace(event, ts_recorded=self._now())
-        account_id, intent_id = e.account_id, e.intent_id
-
-        def decide(d: _Decider) -> list[ev.Event]:
-            account = d._account(account_id)
-            account.require_open()
-            target = d._order(account_id, intent_id, expect_new=expect_new)
-            if target.exists:
-                return target.decide_fact(e)  # type: ignore[return-value]
-            if order is None or not exchange_order_id:
-                raise RequestRefused("intent_id", f"unknown intent {intent_id!r}, and the message does not "
-                                     "describe the order")  # fmt: skip
-            account.instrument(order.symbol)
-            found = ev.ExternalOrderDiscovered(
-                account_id=account_id, intent_id=intent_id, exchange_order_id=exchange_order_id, order=order,
-                ts_event=e.ts_event, ts_recorded=e.ts_recorded,
-            )  # fmt: skip
-            probe = Order(account_id, intent_id)
-            probe.apply(found)
-            return [found, *probe.decide_fact(e)]
-
-        return self._record(decide)
+        return self._record(lambda d: _fact_or_discovery(
+            d, e, exchange_order_id, order, expect_new=expect_new, unknown="the message does not describe the order"))
 
     # ------------------------------------------------------------------ an event as it stands
     def record_event(self: _Decider, event: ev.Event) -> tuple[ev.Event, ...]:
@@ -418,6 +384,26 @@ _FACT_NUMBERS: dict[type[ev.OrderEvent], tuple[tuple[str, bool], ...]] = {
     for cls in ev.ORDER_EVENTS if cls.__name__ not in REQUESTS
     and cls not in (ev.IntentPlaced, ev.ExternalOrderDiscovered)
 }  # fmt: skip
+
+
+def _fact_or_discovery(d: _Decider, e: ev.OrderEvent, exchange_order_id: str, order: ev.OrderSpec | None, *,
+                       unknown: str, expect_new: bool = False) -> list[ev.Event]:  # fmt: skip
+    """An exchange fact for its order; when the order's stream does not exist and the fact came with the
+    exchange's order id and the order's spec, `ExternalOrderDiscovered` first (a fact is never dropped)."""
+    account_id, intent_id = e.account_id, e.intent_id
+    target = d._order(account_id, intent_id, expect_new=expect_new)
+    if target.exists:
+        return target.decide_fact(e)  # type: ignore[return-value]
+    if order is None or not exchange_order_id:
+        raise RequestRefused("intent_id", f"unknown intent {intent_id!r}: {unknown}")
+    d._account(account_id).instrument(order.symbol)
+    found = ev.ExternalOrderDiscovered(
+        account_id=account_id, intent_id=intent_id, exchange_order_id=exchange_order_id, order=order,
+        ts_event=e.ts_event, ts_recorded=e.ts_recorded,
+    )  # fmt: skip
+    probe = Order(account_id, intent_id)
+    probe.apply(found)
+    return [found, *probe.decide_fact(e)]
 
 
 def _request(ledger: _Decider, cls: type[ev.OrderEvent], account_id: str, intent_id: str, ts_event: int,
