@@ -29,13 +29,8 @@ from kernel.ledger import Ledger
 PROGRESS_MIN_BYTES = 4 << 20  # smaller files finish before a bar would be worth drawing
 
 
-@contextlib.contextmanager
-def _tables(ledger: Ledger) -> Iterator[IngestTables]:
-    tables = open_ingest_tables(ledger)
-    try:
-        yield tables
-    finally:
-        tables.close()
+def _tables(ledger: Ledger) -> contextlib.closing[IngestTables]:
+    return contextlib.closing(open_ingest_tables(ledger))
 
 
 @contextlib.contextmanager
