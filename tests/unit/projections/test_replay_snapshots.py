@@ -4,6 +4,9 @@ writes what is missing and nothing twice."""
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import msgspec
 import pytest
 from hypothesis import given
@@ -11,11 +14,13 @@ from hypothesis import strategies as st
 from replay_history import record_demo
 
 from kernel.ledger import Ledger
+from kernel.order import Order
 from projections import Books, state_hash
 from projections.replay import ensure_snapshots, position_at, replay, state_at
 from projections.snapshots import (
     SNAPSHOT_STREAM_ID,
     SNAPSHOT_TOPIC,
+    RestoredOrder,
     SnapshotError,
     check_codec,
     decode_books,
@@ -86,6 +91,54 @@ def test_the_restored_open_orders_are_the_orders_themselves(demo):
 def test_bytes_that_are_not_a_snapshot_are_refused():
     with pytest.raises(SnapshotError, match="not a BooksSnapshot"):
         decode_books(b"\x80\x04K\x01.")  # a pickle of 1: never executed, refused as not a snapshot
+
+
+# ------------------------------------------------------------------------------------------ restored orders
+def _restored(log: list, cut: int = 150) -> tuple[Books, bytes]:
+    data = encode_books(Books.of(e for _, e in log[:cut]))
+    return decode_books(data), data
+
+
+def test_restored_orders_sleep_until_used_and_then_are_the_orders_encoded(demo):
+    _, log, _ = demo
+    restored, data = _restored(log)
+    orders = list(restored.orders.values())
+    assert orders and all(isinstance(o, RestoredOrder) and o.asleep() for o in orders)
+    original = Books.of(e for _, e in log[:150]).orders
+    first, second = orders[0], orders[1]
+    key = (first.account_id, first.intent_id)
+    assert first.filled_quantity == original[key].filled_quantity  # a read wakes it
+    assert not first.asleep() and second.asleep()
+    for name in Order.__slots__:
+        assert getattr(first, name) == getattr(original[key], name), name
+    assert encode_books(restored) == data  # woken or asleep, the same bytes
+
+
+def test_a_write_to_a_sleeping_order_wakes_it_first(demo):
+    _, log, _ = demo
+    restored, _ = _restored(log)
+    order = next(iter(restored.orders.values()))
+    version = Books.of(e for _, e in log[:150]).orders[(order.account_id, order.intent_id)].version
+    order.cancel_requests = 99  # written while asleep: the rest is decoded first, then the write stands
+    assert (order.cancel_requests, order.version, order.asleep()) == (99, version, False)
+
+
+def test_a_missing_attribute_of_a_restored_order_is_an_attribute_error(demo):
+    _, log, _ = demo
+    order = next(iter(_restored(log)[0].orders.values()))
+    assert not hasattr(order, "no_such_field")
+    assert not order.asleep()  # looking woke it; it is whole
+    with pytest.raises(AttributeError, match="no_such_field"):
+        order.no_such_field  # noqa: B018
+
+
+@pytest.mark.parametrize("dump", [copy.deepcopy, lambda b: pickle.loads(pickle.dumps(b))])
+def test_restored_books_copy_and_fold_on_like_the_original(demo, dump):
+    _, log, full = demo
+    restored, _ = _restored(log)
+    copied = dump(restored)
+    copied.apply_all(e for _, e in log[150:])
+    assert state_hash(copied) == state_hash(full)
 
 
 # ------------------------------------------------------------------------------------------ the store
