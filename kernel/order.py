@@ -13,7 +13,7 @@ from typing import Any
 from kernel import events as ev
 from kernel.errors import ConflictingFact, RequestRefused
 from kernel.exchange.models import OrderState
-from kernel.lifecycle import LIVE, PENDING, REQUESTS, Rule, reconciliation, target
+from kernel.lifecycle import LIVE, PENDING, REQUESTS, TRANSITIONS, Rule, reconciliation, target
 from kernel.schema.order_spec import DECIMAL_DIGITS_MAX, DECIMAL_PLACES_MAX
 from kernel.schema.order_spec import StandardOrderStatus as S
 
@@ -23,6 +23,15 @@ ZERO = Decimal(0)
 ARITHMETIC = Context(prec=2 * (DECIMAL_DIGITS_MAX + DECIMAL_PLACES_MAX) + 4, rounding=ROUND_HALF_EVEN,
                      traps=[InvalidOperation, DivisionByZero, Overflow])  # fmt: skip
 QUOTIENT = Context(prec=28, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow])
+
+# The members `apply` compares with, as module constants: an enum member read off its class
+# (`S.FILLED`) costs an attribute lookup through the enum's metaclass on every evaluation.
+_PENDING_NEW, _NEW, _PARTIALLY_FILLED, _FILLED = S.PENDING_NEW, S.NEW, S.PARTIALLY_FILLED, S.FILLED
+_PENDING_CANCEL, _CANCELED, _EXPIRED, _REJECTED = S.PENDING_CANCEL, S.CANCELED, S.EXPIRED, S.REJECTED
+_CLOSED_EMPTY = (_CANCELED, _EXPIRED, _REJECTED)  # statuses with nothing remaining
+_SAME, _BY_FILLS, _FILLED_OR_SAME = Rule.SAME, Rule.BY_FILLS, Rule.FILLED_OR_SAME
+_PREVIOUS, _CANCEL_REQUESTED = Rule.PREVIOUS, Rule.CANCEL_REQUESTED
+_TRANSITION = TRANSITIONS.get
 
 # Anomaly flags an order can carry (besides "unexpected:<Event>@<STATUS>" for pairs off the table).
 OVERFILL = "overfill"
@@ -87,7 +96,7 @@ class Order:
 
     @property
     def remaining_quantity(self) -> Decimal:
-        if self.status in (S.CANCELED, S.EXPIRED, S.REJECTED):
+        if self.status in _CLOSED_EMPTY:
             return ZERO
         return max(ARITHMETIC.subtract(self.quantity, self.filled_quantity), ZERO)
 
@@ -116,18 +125,18 @@ class Order:
         self.version += 1
         self.updated_at = e.ts_event
         cls = type(e)
-        name = cls.__name__
         if cls is ev.IntentPlaced:
-            self.status, self.intent = S.PENDING_NEW, e.order
+            self.status, self.intent = _PENDING_NEW, e.order
             self.group_id, self.metadata, self.created_at = e.group_id, dict(e.metadata), e.ts_event
             return
         if cls is ev.ExternalOrderDiscovered:
-            self.status, self.intent, self.created_at = S.NEW, e.order, e.ts_event
+            self.status, self.intent, self.created_at = _NEW, e.order, e.ts_event
             self.submitted, self.external, self.exchange_order_id = True, True, e.exchange_order_id
             self.exchange_quantity, self.exchange_price = e.order.quantity, e.order.price
             self.last_sync_at = e.ts_event
             self._flag(EXTERNAL_ORDER)
             return
+        name = cls.__name__
         if name not in REQUESTS:
             self.last_sync_at = e.ts_event
         self._record_effects(e)
@@ -135,31 +144,32 @@ class Order:
 
     def _record_effects(self, e: ev.OrderEvent) -> None:
         """What an event changes besides the status (one small function per event type, below)."""
-        effect = _EFFECTS.get(type(e))
+        cls = type(e)
+        effect = _EFFECTS.get(cls)
         if effect is not None:
             effect(self, e)
-        key = ack_key(e)
-        if key is not None:
-            self.ack_keys.add(self._scoped(key))
+        if cls in _ACKNOWLEDGEMENTS:
+            self.ack_keys.add(self._scoped(ack_key(e)))  # type: ignore[arg-type]
 
     def _move(self, name: str) -> None:
-        assert self.status is not None
-        to = target(self.status, name)
+        status = self.status
+        assert status is not None
+        to = _TRANSITION((status, name))  # `lifecycle.target`
         if to is None:
-            self._flag(f"unexpected:{name}@{self.status}")
+            self._flag(f"unexpected:{name}@{status}")
             return
-        if to is Rule.SAME:
+        if to is _SAME:
             return
-        if to is Rule.BY_FILLS:
+        if to is _BY_FILLS:
             to = self._by_fills()
-        elif to is Rule.FILLED_OR_SAME:
-            to = S.FILLED if self.filled_quantity >= self.quantity else self.status
-        elif to is Rule.PREVIOUS:
+        elif to is _FILLED_OR_SAME:
+            to = _FILLED if self.filled_quantity >= self.quantity else status
+        elif to is _PREVIOUS:
             to = self._previous()
-        elif to is Rule.CANCEL_REQUESTED:
-            to = S.PENDING_CANCEL if self.submitted else S.CANCELED
-        if to in PENDING and self.status not in PENDING:
-            self.status_before_pending = self.status
+        elif to is _CANCEL_REQUESTED:
+            to = _PENDING_CANCEL if self.submitted else _CANCELED
+        if to in PENDING and status not in PENDING:
+            self.status_before_pending = status
         self.status = to
 
     def _previous(self) -> S:
@@ -172,8 +182,8 @@ class Order:
 
     def _by_fills(self) -> S:
         if self.filled_quantity <= 0:
-            return S.NEW
-        return S.FILLED if self.filled_quantity >= self.quantity else S.PARTIALLY_FILLED
+            return _NEW
+        return _FILLED if self.filled_quantity >= self.quantity else _PARTIALLY_FILLED
 
     def _flag(self, anomaly: str) -> None:
         if anomaly not in self.anomalies:
@@ -181,9 +191,9 @@ class Order:
 
     def _scoped(self, key: tuple[str, ...]) -> tuple[str, ...]:
         """Answers without an exec id are told apart by the request they answer."""
-        name, *rest = key
-        if rest:
+        if len(key) > 1:
             return key
+        name = key[0]
         if name in ("AmendAccepted", "AmendRejected"):
             return (name, f"amend#{self.amend_requests}")
         if name == "CancelRejected":
@@ -302,13 +312,16 @@ def _amend_accepted(o: Order, e: ev.AmendAccepted) -> None:
 
 
 def _amend_rejected(o: Order, e: ev.AmendRejected) -> None:
-    if o.status is not S.REJECTED:  # keep why it failed
+    if o.status is not _REJECTED:  # keep why it failed
         o.error_message = f"amend rejected: {e.reason}"
 
 
 def _cancel_rejected(o: Order, e: ev.CancelRejected) -> None:
-    if o.status is not S.REJECTED:
+    if o.status is not _REJECTED:
         o.error_message = f"cancel rejected: {e.reason}"
+
+
+_CANCELED_OR_EXPIRED = (_CANCELED, _EXPIRED)
 
 
 def _order_filled(o: Order, e: ev.OrderFilled) -> None:
@@ -319,14 +332,17 @@ def _order_filled(o: Order, e: ev.OrderFilled) -> None:
         o.fees[e.fee_asset] = ARITHMETIC.add(o.fees.get(e.fee_asset, ZERO), e.fee)
     if o.filled_quantity > o.quantity:
         o._flag(OVERFILL)
-    if o.status in (S.CANCELED, S.EXPIRED):
+    if o.status in _CANCELED_OR_EXPIRED:
         o._flag(FILL_AFTER_CANCEL)
 
 
+_TRADE_CORRECT, _TRADE_CANCEL = ev.ReportKind.TRADE_CORRECT, ev.ReportKind.TRADE_CANCEL
+
+
 def _execution_reported(o: Order, e: ev.ExecutionReported) -> None:
-    if e.exec_type is ev.ReportKind.TRADE_CORRECT:
+    if e.exec_type is _TRADE_CORRECT:
         o._flag(TRADE_CORRECTED + e.ref_exec_id)
-    elif e.exec_type is ev.ReportKind.TRADE_CANCEL:
+    elif e.exec_type is _TRADE_CANCEL:
         o._flag(TRADE_CANCELED + e.ref_exec_id)
 
 
