@@ -43,14 +43,16 @@ from kernel.exchange.models import Balance
 from kernel.lifecycle import TERMINAL
 from kernel.order import ARITHMETIC, Order
 from kernel.schema.order_spec import OrderSide
-from projections.numbers import ZERO
+from projections.numbers import ONE, ZERO
 from projections.positions import (
+    DERIVATIVE_TYPES,
     contract_size,
     initial_margin,
-    is_derivative,
     notional,
     settlement_asset,
 )
+
+_BUY, _SELL = OrderSide.BUY, OrderSide.SELL  # read once: a member read off its enum class costs a metaclass lookup
 
 BalanceKey = tuple[str, str]
 """(account_id, asset_id)"""
@@ -89,7 +91,7 @@ def spot_assets(spec: ev.InstrumentSpec, base_currency: str) -> tuple[str, str]:
 def spot_fill_moves(spec: ev.InstrumentSpec, base_currency: str, fill: ev.OrderFilled, side: OrderSide) -> list[Move]:
     base, quote = spot_assets(spec, base_currency)
     cost = fill.quantity * fill.price * contract_size(spec)
-    moves: list[Move] = [(base, fill.quantity), (quote, -cost)] if side is OrderSide.BUY else [
+    moves: list[Move] = [(base, fill.quantity), (quote, -cost)] if side is _BUY else [
         (base, -fill.quantity), (quote, cost)]  # fmt: skip
     if fill.fee:
         moves.append((fill.fee_asset or quote, -fill.fee))
@@ -116,22 +118,32 @@ def reserves(order: Order) -> bool:
 
 def reservation(order: Order, spec: ev.InstrumentSpec, base_currency: str, leverage: Decimal | None) -> Move | None:
     """(asset, amount) the order reserves now, or None when it reserves nothing (see the module text)."""
-    if not reserves(order):
-        return None
     intent = order.intent
-    assert intent is not None
-    remaining = order.remaining_quantity
-    price = order.exchange_price if order.exchange_price is not None else intent.price
-    price = price if price is not None else intent.stop_price
-    if is_derivative(spec):
+    if not order.submitted or intent is None or order.status in TERMINAL:  # `reserves(order)`
+        return None
+    # `order.remaining_quantity` of a sent order that is not terminal: what the exchange holds (the intent's
+    # quantity while that is 0) minus what filled, never below 0
+    quantity = order.exchange_quantity
+    if not quantity > 0:
+        quantity = intent.quantity
+    remaining = ARITHMETIC.subtract(quantity, order.filled_quantity)
+    if ZERO > remaining:  # max(remaining, ZERO)
+        remaining = ZERO
+    price = order.exchange_price
+    if price is None:
+        price = intent.price
+        if price is None:
+            price = intent.stop_price
+    if spec.asset_type in DERIVATIVE_TYPES:  # `is_derivative(spec)`
         asset = settlement_asset(spec, base_currency)
         if intent.reduce_only or price is None:
             return (asset, ZERO)
         return (asset, initial_margin(notional(remaining, price, spec), spec, leverage))
-    base, quote = spot_assets(spec, base_currency)
-    if intent.side is OrderSide.SELL:
-        return (base, remaining)
-    return (quote, ZERO if price is None else remaining * price * contract_size(spec))
+    if intent.side is _SELL:  # `spot_assets(spec, base_currency)`
+        return (spec.base_asset or spec.asset_id, remaining)
+    quote = spec.quote_asset or spec.settlement_asset or base_currency
+    size = ONE if spec.contract_size is None else spec.contract_size  # `contract_size(spec)`
+    return (quote, ZERO if price is None else remaining * price * size)
 
 
 def locked_by_asset(reservations: Iterable[Move | None]) -> dict[str, Decimal]:

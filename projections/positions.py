@@ -50,6 +50,7 @@ DERIVATIVE_TYPES = frozenset(
 )
 INVERSE_TYPES = frozenset({AssetType.INVERSE_PERPETUAL, AssetType.INVERSE_FUTURE})
 LONG, SHORT = "LONG", "SHORT"
+_BUY = OrderSide.BUY  # read once: a member read off its enum class costs a metaclass lookup
 
 PositionKey = tuple[str, str]
 """(account_id, symbol)"""
@@ -131,7 +132,7 @@ class PositionBook:
                    spec: ev.InstrumentSpec) -> Decimal:  # fmt: skip
         """Fold one fill of `quantity` (> 0) at `price`; `fee` is the part of its fee paid in the
         settlement asset (0 when paid in another asset). Returns the PnL it realizes, net of `fee`."""
-        signed = quantity if side is OrderSide.BUY else -quantity
+        signed = quantity if side is _BUY else -quantity
         held = self.quantity
         if held == 0 or (held > 0) == (signed > 0):  # opens from flat, or increases
             if held == 0 or self.entry_price is None:

@@ -48,6 +48,7 @@ from kernel import events as ev
 from kernel.exchange.models import AccountState, Balance, Position
 from kernel.lifecycle import TERMINAL
 from kernel.order import Order
+from kernel.schema.order_spec import OrderSide
 from projections.accounts import AccountBook
 from projections.balances import (
     BalanceBook,
@@ -57,21 +58,31 @@ from projections.balances import (
     derivative_fill_moves,
     reservation,
     settlement_fee,
-    spot_fill_moves,
 )
 from projections.hashing import DIGEST_MODULUS, order_digest
-from projections.numbers import ZERO, exact
+from projections.numbers import ONE, ZERO, exact
 from projections.orders import OrderKey, OrderView
 from projections.positions import (
+    DERIVATIVE_TYPES,
     PositionBook,
     PositionKey,
-    is_derivative,
     settlement_asset,
 )
 
 
 class ProjectionError(Exception):
     """An event the books cannot fold: the log breaks a precondition the kernel guarantees."""
+
+
+class NotHeld(ProjectionError):
+    """An order event (not a placement) for an order the books do not hold: never placed, or evicted (the
+    store-backed folds revive it and fold the event again). Raised before anything changes."""
+
+
+_ORDER_EVENTS = frozenset(ev.ORDER_EVENTS)
+_PLACEMENTS = (ev.IntentPlaced, ev.ExternalOrderDiscovered)
+_FILLED = ev.OrderFilled
+_BUY = OrderSide.BUY  # read once: a member read off its enum class costs a metaclass lookup
 
 
 @dataclass(frozen=True)
@@ -122,7 +133,7 @@ class Books:
         return self
 
     def _apply(self, e: ev.Event) -> None:
-        if isinstance(e, ev.OrderEvent):
+        if type(e) in _ORDER_EVENTS or isinstance(e, ev.OrderEvent):
             self._apply_order(e)
         elif isinstance(e, ev.AccountEvent):
             self._apply_account(e)
@@ -168,8 +179,8 @@ class Books:
     def _instrument(self, e: ev.OrderEvent, order: Order | None) -> ev.InstrumentSpec:
         """The instrument an order event is about; refuses an event the fold cannot place."""
         if order is None or order.intent is None:
-            if not isinstance(e, ev.IntentPlaced | ev.ExternalOrderDiscovered):
-                raise ProjectionError(f"{type(e).__name__} for order {(e.account_id, e.intent_id)!r} before it "
+            if not isinstance(e, _PLACEMENTS):
+                raise NotHeld(f"{type(e).__name__} for order {(e.account_id, e.intent_id)!r} before it "
                                       "was placed or discovered")  # fmt: skip
             symbol = e.order.symbol
         else:
@@ -182,60 +193,82 @@ class Books:
         return spec
 
     def _apply_order(self, e: ev.OrderEvent) -> None:
-        account_id = e.account_id
-        key = (account_id, e.intent_id)
+        account_id, intent_id = e.account_id, e.intent_id
+        key = (account_id, intent_id)
         order = self.orders.get(key)
-        spec = self._instrument(e, order)  # checked before anything changes
-        account = self.accounts[account_id]  # `_instrument` found the spec there
-        self._changed[3].add(account_id)
+        # the instrument, checked before anything changes (`_instrument`, inline for a held order)
+        account = self.accounts.get(account_id)
+        intent = order.intent if order is not None else None
+        spec = account.instruments.get(intent.symbol) if intent is not None and account is not None else None
+        if spec is None:
+            spec = self._instrument(e, order)  # a placement's, or refused
+            account = self.accounts[account_id]  # `_instrument` found the spec there
+        assert account is not None
+        changed_keys = self._changed
+        changed_keys[3].add(account_id)
         ts_event = e.ts_event
         if ts_event > account.updated_at:
             account.updated_at = ts_event
         if order is None:
-            order = self.orders[key] = Order(*key)
+            order = self.orders[key] = Order(account_id, intent_id)
             order.apply(e)
             changed = order.submitted  # placed, not sent: it reserves nothing (discovered: it was sent)
+            status = order.status
         else:
             # What the order's reservation is a function of (with the account's settings, which an order
             # event does not change): when none of it changed, neither did the reservation.
-            submitted, closed = order.submitted, order.status in TERMINAL
-            quantity, price, filled, intent = (order.exchange_quantity, order.exchange_price, order.filled_quantity,
-                                               order.intent)  # fmt: skip
+            submitted, was = order.submitted, order.status
+            quantity, price, filled = order.exchange_quantity, order.exchange_price, order.filled_quantity
             order.apply(e)
-            changed = (submitted is not order.submitted or closed is not (order.status in TERMINAL)
+            status = order.status
+            changed = (submitted is not order.submitted
+                       or (was is not status and (was in TERMINAL) is not (status in TERMINAL))
                        or quantity is not order.exchange_quantity or price is not order.exchange_price
                        or filled is not order.filled_quantity or intent is not order.intent)  # fmt: skip
-        if type(e) is ev.OrderFilled:
-            self._apply_fill(account, order, spec, e)
+        if type(e) is _FILLED:
+            self._apply_fill(account, order, spec, e)  # type: ignore[arg-type]
         if changed:
             self._reserve(account, order, ts_event)
         open_here = self.open_orders.get(account_id)
         if open_here is None:
             open_here = self.open_orders[account_id] = {}
-        if order.status in TERMINAL:
-            open_here.pop(e.intent_id, None)
+        if status in TERMINAL:
+            open_here.pop(intent_id, None)
             self._closing.add(key)
         else:
-            open_here[e.intent_id] = order
-        self._changed[0].add(key)
+            open_here[intent_id] = order
+        changed_keys[0].add(key)
 
     def _apply_fill(self, account: AccountBook, order: Order, spec: ev.InstrumentSpec, e: ev.OrderFilled) -> None:
-        assert order.intent is not None
-        side = order.intent.side
-        moves: list[Move]
-        if is_derivative(spec):
-            settlement = settlement_asset(spec, account.base_currency)
-            key = (e.account_id, order.intent.symbol)
-            position = self.position_books.get(key)
-            if position is None:
-                position = self.position_books[key] = PositionBook(*key)
-            realized = position.apply_fill(side, e.quantity, e.price, settlement_fee(e, settlement), spec)
-            position.touch(e.ts_event)
-            self._changed[1].add(key)
-            account.realize(settlement, realized)
-            moves = derivative_fill_moves(settlement, realized, e)
-        else:
-            moves = spot_fill_moves(spec, account.base_currency, e, side)
+        intent = order.intent
+        assert intent is not None
+        side = intent.side
+        if spec.asset_type not in DERIVATIVE_TYPES:
+            # `spot_fill_moves`, inline: base and quote exchanged, then the fee
+            account_id, ts_event, quantity = e.account_id, e.ts_event, e.quantity
+            quote = spec.quote_asset or spec.settlement_asset or account.base_currency
+            cost = quantity * e.price * (ONE if spec.contract_size is None else spec.contract_size)
+            move = self._move
+            if side is _BUY:
+                move(account_id, spec.base_asset or spec.asset_id, quantity, ts_event)
+                move(account_id, quote, -cost, ts_event)
+            else:
+                move(account_id, spec.base_asset or spec.asset_id, -quantity, ts_event)
+                move(account_id, quote, cost, ts_event)
+            if e.fee:
+                move(account_id, e.fee_asset or quote, -e.fee, ts_event)
+            return
+        # a derivative
+        settlement = settlement_asset(spec, account.base_currency)
+        key = (e.account_id, order.intent.symbol)
+        position = self.position_books.get(key)
+        if position is None:
+            position = self.position_books[key] = PositionBook(*key)
+        realized = position.apply_fill(side, e.quantity, e.price, settlement_fee(e, settlement), spec)
+        position.touch(e.ts_event)
+        self._changed[1].add(key)
+        account.realize(settlement, realized)
+        moves: list[Move] = derivative_fill_moves(settlement, realized, e)
         for asset, amount in moves:
             self._move(e.account_id, asset, amount, e.ts_event)
 
@@ -260,8 +293,13 @@ class Books:
                 self._reserve(account, open_here[intent_id], e.ts_event, touch=False)
 
     def _move(self, account_id: str, asset_id: str, amount: Decimal, ts_event: int) -> None:
-        row = self._touch_balance(account_id, asset_id, ts_event, create=True)
-        assert row is not None
+        key = (account_id, asset_id)  # `_touch_balance(..., create=True)`, inline
+        row = self.balance_books.get(key)
+        if row is None:
+            row = self.balance_books[key] = BalanceBook(account_id, asset_id)
+        if ts_event > row.updated_at:
+            row.updated_at = ts_event
+        self._changed[2].add(key)
         row.total += amount
 
     def _touch_balance(self, account_id: str, asset_id: str, ts_event: int, *, create: bool) -> BalanceBook | None:
@@ -283,25 +321,48 @@ class Books:
         account_id, intent_id = order.account_id, order.intent_id
         key = (account_id, intent_id)
         now = self._reservation(account, order)
-        was = self.reserved.pop(key, None)
+        reserved = self.reserved
+        was = reserved.pop(key, None)
         if now is not None:
-            self.reserved[key] = now
-        if was is not None and (now is None or now[0] != was[0]):
-            self._unlock(account_id, was[0], intent_id)
-        if now is not None and (was is None or now[1] is not was[1] or now[0] != was[0]):
-            self._lock(account_id, now[0]).put(intent_id, now[1])
-        if now == was or not touch:
+            reserved[key] = now
+        # The cases of: unlock `was` if its asset is no longer reserved in; lock `now` unless the very same
+        # amount is there already; when something changed (now != was), touch the balances concerned.
+        if was is None:
+            if now is None:
+                return
+            asset, amount = now
+            self._lock(account_id, asset).put(intent_id, amount)
+            if touch:
+                self._touch_balance(account_id, asset, ts_event, create=amount != 0)
             return
-        if was is not None and (now is None or now[0] != was[0]):
-            self._touch_balance(account_id, was[0], ts_event, create=False)
-        if now is not None:
-            self._touch_balance(account_id, now[0], ts_event, create=now[1] != 0)
+        was_asset, was_amount = was
+        if now is None:
+            self._unlock(account_id, was_asset, intent_id)
+            if touch:
+                self._touch_balance(account_id, was_asset, ts_event, create=False)
+            return
+        asset, amount = now
+        if asset != was_asset:
+            self._unlock(account_id, was_asset, intent_id)
+            self._lock(account_id, asset).put(intent_id, amount)
+            if touch:
+                self._touch_balance(account_id, was_asset, ts_event, create=False)
+                self._touch_balance(account_id, asset, ts_event, create=amount != 0)
+            return
+        if amount is not was_amount:
+            self._lock(account_id, asset).put(intent_id, amount)
+        if touch and amount != was_amount:
+            self._touch_balance(account_id, asset, ts_event, create=amount != 0)
 
     def _reservation(self, account: AccountBook, order: Order) -> Move | None:
-        if order.intent is None or order.intent.symbol not in account.instruments:
+        intent = order.intent
+        if intent is None or not order.submitted:  # unsent: `reservation` is None too
             return None
-        spec = account.instruments[order.intent.symbol]
-        return reservation(order, spec, account.base_currency, account.leverage.get(order.intent.symbol))
+        symbol = intent.symbol
+        spec = account.instruments.get(symbol)
+        if spec is None:
+            return None
+        return reservation(order, spec, account.base_currency, account.leverage.get(symbol))
 
     # ------------------------------------------------------------------ memory
     @exact
