@@ -40,13 +40,12 @@ from decimal import localcontext
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import msgspec
-
 from kernel import events as ev
 from kernel.ledger import READ_PAGE_SIZE, Ledger
 from kernel.order import ARITHMETIC, Order
+from projections.pages import Page, decode_page, notification_of, read_page
 from projections.snapshots import load_snapshot, save_snapshot
-from projections.state import Books
+from projections.state import Books, NotHeld
 
 SNAPSHOT_EVERY = 100_000  # events between count-based snapshots
 GC_EVERY = 10_000  # events folded between young-generation collections while a fold pauses the collector
@@ -117,49 +116,26 @@ def fold_notifications(ledger: Ledger, books: Books, notifications: Iterable[Any
 
 
 # ------------------------------------------------------------------------------------------ replay
-def _pages(ledger: Ledger, *, after: int, until: int | None, page_size: int) -> Iterator[list[Any]]:
-    """The log after `after` (up to `until`) in pages of `page_size` notifications (`Ledger.read_stored`'s
-    queries), the next page read in a thread while the caller folds this one: a page's query waits on the
-    server for most of its time, which then overlaps the fold. Reading goes on only after a full page."""
-    recorder = ledger.recorder
-
-    def read(start: int) -> list[Any]:
-        return list(recorder.select_notifications(start=start, limit=page_size, stop=until,
-                                                  inclusive_of_start=False))  # fmt: skip
-
-    page = read(after)
+def _pages(ledger: Ledger, *, after: int, until: int | None, page_size: int) -> Iterator[Page]:
+    """The log after `after` (up to `until`) in pages of `page_size` rows (`pages.read_page`), the next page
+    read in a thread while the caller folds this one: a page's query waits on the server for most of its
+    time, which then overlaps the fold. Reading goes on only after a full page."""
+    page = read_page(ledger, after, until, page_size)
     if len(page) < page_size:
         yield page
         return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-read") as reader:  # waits for it on exit
         while True:
-            ahead = reader.submit(read, page[-1].id) if len(page) == page_size else None
+            ahead = reader.submit(read_page, ledger, page.last_id, until, page_size) if len(page) == page_size else None
             yield page
             if ahead is None:
                 return
             page = ahead.result()
 
 
-def _decoded(ledger: Ledger, page: list[Any]) -> list[ev.Event]:
-    """The events of a page of notifications, as `ledger.mapper.decode` gives them one by one: with neither a
-    cipher nor a compressor, the page's payloads are decoded in one msgspec call (the same typed decoder
-    over a JSON array of them), and each event's type checked against its row's topic; a page with an
-    older topic (to upcast) or a mismatch is decoded one by one (which upcasts, or refuses)."""
-    mapper = ledger.mapper
-    if mapper.cipher is None and mapper.compressor is None and page:
-        try:
-            events = _PAGE_DECODER.decode(b"[" + b",".join(n.state for n in page) + b"]")
-        except msgspec.DecodeError:
-            events = None
-        if events is not None and len(events) == len(page):
-            topic_of = ev.topic_of
-            if all(topic_of(e) == n.topic for e, n in zip(events, page, strict=True)):
-                return events
-    return [mapper.decode(n) for n in page]
-
-
-_PAGE_DECODER = msgspec.json.Decoder(list[ev.AnyEvent])  # type: ignore[valid-type]
-_LATER_ORDER_EVENTS = frozenset(ev.ORDER_EVENTS) - {ev.IntentPlaced, ev.ExternalOrderDiscovered}
+def _decoded(ledger: Ledger, page: Page) -> list[ev.Event]:
+    """The events of a page (`pages.decode_page`: the same events as `ledger.mapper.decode` one by one)."""
+    return decode_page(ledger, page)
 
 
 def _fold(ledger: Ledger, books: Books, *, after: int, until: int | None, page_size: int, evict: bool = True,
@@ -179,24 +155,39 @@ def _fold(ledger: Ledger, books: Books, *, after: int, until: int | None, page_s
     gc.disable()
     try:
         with localcontext(ARITHMETIC):  # what `Books.apply` enters per event: once for the whole run
-            apply, held = books._apply, books.orders
+            apply = books._apply
             since_gc = 0
             for page in _pages(ledger, after=after, until=until, page_size=page_size):
                 events = _decoded(ledger, page)
-                for notification, event in zip(page, events, strict=True):
-                    # `_revive_if_evicted`'s own tests first, inline: this runs for every event
-                    if (books.closed_count and type(event) in _LATER_ORDER_EVENTS
-                            and (event.account_id, event.intent_id) not in held):  # fmt: skip
-                        _revive_if_evicted(ledger, books, notification, event)
-                    if before is not None:
-                        before(position, event)
-                    apply(event)
-                    position = notification.id
-                    if after_each is not None:
-                        after_each(position)
-                    count += 1
-                    if evict and count % page_size == 0:
+                ids = page.ids
+                if before is None and after_each is None:
+                    # An event about an evicted order is refused by `apply` before it changes anything
+                    # (`NotHeld`): revived from its stream, then folded (see `_revive_if_evicted`).
+                    for index, event in enumerate(events):
+                        try:
+                            apply(event)
+                        except NotHeld:
+                            _revive_if_evicted(ledger, books, notification_of(ledger, page, index), event)
+                            apply(event)
+                    if ids:
+                        position = ids[-1]
+                    count += len(events)
+                    if evict and count % page_size == 0 and events:  # every page but the last is full
                         books.evict_closed()
+                else:
+                    for index, event in enumerate(events):
+                        if (books.closed_count and type(event) in _LATER_ORDER_EVENTS
+                                and (event.account_id, event.intent_id) not in books.orders):  # fmt: skip
+                            _revive_if_evicted(ledger, books, notification_of(ledger, page, index), event)
+                        if before is not None:
+                            before(position, event)
+                        apply(event)
+                        position = ids[index]
+                        if after_each is not None:
+                            after_each(position)
+                        count += 1
+                        if evict and count % page_size == 0:
+                            books.evict_closed()
                 # Collected between pages, once the page's events are gone: a collection while they are
                 # alive traverses them all (and moves them to an older generation).
                 since_gc += len(events)
@@ -210,6 +201,9 @@ def _fold(ledger: Ledger, books: Books, *, after: int, until: int | None, page_s
     if evict:
         books.evict_closed()
     return position
+
+
+_LATER_ORDER_EVENTS = frozenset(ev.ORDER_EVENTS) - {ev.IntentPlaced, ev.ExternalOrderDiscovered}
 
 
 def replay(ledger: Ledger, *, until_position: int | None = None, page_size: int = READ_PAGE_SIZE,

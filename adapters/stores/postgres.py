@@ -5,6 +5,10 @@ Inserts keep eventsourcing's `LOCK TABLE ... IN EXCLUSIVE MODE`, so notification
 id order and a reader tailing by id never skips an event. Large batches are written by binary `COPY`
 inside that same locked transaction (the stock path builds a composite-type array in Python, which
 costs more than the database's own work); small ones go in one pipelined round trip.
+
+Reading, `select_rows` is the fold's page read: plain `(notification_id, topic, state)` tuples from a
+binary cursor (no per-row `Notification` objects), for readers that need neither the stream id nor the
+version of every row (`projections.pages`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from uuid import UUID
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 IMMUTABLE_MESSAGE = "ledger events are immutable"
@@ -58,6 +63,14 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         self.existing_statement = SQL(
             "SELECT originator_id FROM {schema}.{table} WHERE originator_id = ANY(%s) AND originator_version = 1"
         ).format(**names)
+        self.rows_statement = SQL(
+            "SELECT notification_id, topic, state FROM {schema}.{table} WHERE notification_id > %s "
+            "ORDER BY notification_id LIMIT %s"
+        ).format(**names)
+        self.rows_until_statement = SQL(
+            "SELECT notification_id, topic, state FROM {schema}.{table} WHERE notification_id > %s "
+            "AND notification_id <= %s ORDER BY notification_id LIMIT %s"
+        ).format(**names)
         self.copy_statement = SQL(
             "COPY {schema}.{table} (originator_id, originator_version, topic, state) FROM STDIN (FORMAT BINARY)"
         ).format(**names)
@@ -86,6 +99,18 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                         for row in rows:
                             copy.write_row(row)
         return None
+
+    def select_rows(self, after: int, limit: int, until: int | None = None) -> list[tuple[int, str, bytes]]:
+        """Up to `limit` rows of the log with `after < notification_id <= until` (no upper bound when `until`
+        is None), in id order, as `(notification_id, topic, state)` tuples: what `select_notifications`
+        gives without the originator columns and without building a `Notification` per row."""
+        if until is None:
+            statement, params = self.rows_statement, (after, limit)
+        else:
+            statement, params = self.rows_until_statement, (after, until, limit)
+        with self.datastore.get_connection() as conn, conn.cursor(binary=True, row_factory=tuple_row) as curs:
+            curs.execute(statement, params, prepare=True)
+            return curs.fetchall()
 
     def existing_originator_ids(self, originator_ids: Iterable[UUID]) -> set[UUID]:
         """Which of these streams hold an event (every stream has a version 1), in one query."""
