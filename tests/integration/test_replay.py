@@ -121,7 +121,7 @@ def test_snapshot_plus_tail_is_the_full_fold_at_random_cut_points(demo, store_ur
 def test_snapshots_live_in_the_stores_snapshot_table(demo, store_url):
     ensure_snapshots(demo, every=50)
     rows = demo.snapshot_recorder().select_events(SNAPSHOT_STREAM_ID, desc=True, limit=1)
-    assert rows and rows[0].topic == "BooksSnapshot.v2"
+    assert rows and rows[0].topic == "BooksSnapshot.v3"
     if store_url.startswith("sqlite"):
         import sqlite3
 
