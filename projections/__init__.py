@@ -38,7 +38,7 @@ Replay, as-of and trading days (projections.replay; snapshots in projections.sna
   `replay(ledger, *, until_position=None, page_size=10_000, books=None, after=0, evict=True) -> Replayed(books, position)`,
   `fold_notification(ledger, books, notification) -> event` (revives an evicted order first),
   `position_at(ledger, ts_ns) -> int`, `state_at(ledger, *, position=None, ts_ns=None) -> Replayed`,
-  `ensure_snapshots(ledger, *, every=100_000, cutoff="00:00", tz="UTC") -> [positions written]`,
+  `ensure_snapshots(ledger, *, every=20_000, cutoff="00:00", tz="UTC") -> [positions written]`,
   `day_bounds(ledger, day, cutoff="00:00", tz="UTC") -> (first, last) | None`,
   `replay_day(ledger, day, *, cutoff="00:00", tz="UTC") -> DayReplay(day, books, opening_position,
   closing_position, events)`, `TradingCalendar(cutoff, tz)`. Snapshots are msgspec data in the store's

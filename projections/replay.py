@@ -4,7 +4,7 @@
     fold_notification(ledger, books, notification) -> event; fold_notifications(ledger, books, notifications) -> int
     position_at(ledger, ts_ns) -> int
     state_at(ledger, position=None, ts_ns=None) -> Replayed
-    ensure_snapshots(ledger, every=100_000, cutoff="00:00", tz="UTC") -> list[int]
+    ensure_snapshots(ledger, every=20_000, cutoff="00:00", tz="UTC") -> list[int]
     TradingCalendar(cutoff="00:00", tz="UTC"); day_bounds(ledger, day, ...) -> (first, last) | None
     replay_day(ledger, day, ...) -> DayReplay(day, books, opening_position, closing_position, events)
 
@@ -47,7 +47,9 @@ from projections.pages import Page, decode_page, notification_of, read_page
 from projections.snapshots import load_snapshot, save_snapshot
 from projections.state import Books, NotHeld
 
-SNAPSHOT_EVERY = 100_000  # events between count-based snapshots
+# Events between count-based snapshots: an as-of query folds at most this many after the nearest one.
+# Measured on a 1,000,000-event history: 51 snapshots (compressed) took 58 MB beside the log's 393 MB.
+SNAPSHOT_EVERY = 20_000
 GC_EVERY = 10_000  # events folded between young-generation collections while a fold pauses the collector
 NS_PER_SECOND = 1_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

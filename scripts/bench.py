@@ -6,7 +6,7 @@ the same run (DESIGN "Performance"; issue 3 "Speed"). The code is in `scripts/be
                             [--skip-write] [--skip-read] [--skip-ingest]
         write half: [--events 200000] [--single 2000] [--batch-size 5000] [--profile FILE]
                     [--skip-references]
-        read half:  [--replay-events 1000000] [--snapshot-every 100000] [--asof-queries 200]
+        read half:  [--replay-events 1000000] [--snapshot-every 20000] [--asof-queries 200]
                     [--asof-budget-s 0] [--lag-seconds 20] [--lag-rate 1000] [--lag-writers 2]
                     [--lag-history 20000] [--profile-events 200000] [--profile-read FILE]
 
@@ -100,6 +100,8 @@ from benchlib.common import (
 from benchlib.render import Section, json_results, render
 from benchlib.workload import ACTIVE_ORDERS
 
+from projections.replay import SNAPSHOT_EVERY
+
 SCHEMA_ROLES = ("ledger", "es", "raw", "read", "lag", "ingest_fix", "ingest_binance")
 
 
@@ -122,7 +124,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     w.add_argument("--skip-references", action="store_true", help="only the ledger's figures (e.g. under py-spy)")
     r = p.add_argument_group("read half")
     r.add_argument("--replay-events", type=int, default=1_000_000, help="events in the history replayed and queried")
-    r.add_argument("--snapshot-every", type=int, default=100_000, help="ensure_snapshots(every=...)")
+    r.add_argument("--snapshot-every", type=int, default=SNAPSHOT_EVERY,
+                   help="ensure_snapshots(every=...); default: the ledger's own")
     r.add_argument("--asof-queries", type=int, default=200, help="random times T for position_at / state_at")
     r.add_argument("--asof-budget-s", type=float, default=0.0, help="stop the state_at queries after this long "
                    "(0: no limit); the number done is printed")  # fmt: skip
