@@ -59,7 +59,7 @@ from projections.balances import (
     reservation,
     settlement_fee,
 )
-from projections.hashing import DIGEST_MODULUS, order_digest
+from projections.hashing import DIGEST_MODULUS, digest_of
 from projections.numbers import ONE, ZERO, exact
 from projections.orders import OrderKey, OrderView
 from projections.positions import (
@@ -383,7 +383,7 @@ class Books:
         self._closing = kept
         digest = self.closed_digest
         for key in gone:
-            digest += order_digest(orders.pop(key))
+            digest += digest_of(orders.pop(key))  # `order_digest`, already under ARITHMETIC
             self._changed[0].discard(key)
         self.closed_digest = digest % DIGEST_MODULUS
         self.closed_count += len(gone)
@@ -398,7 +398,7 @@ class Books:
             raise ProjectionError(f"order {key!r} is not evicted: it cannot be revived")
         if self.closed_count <= 0:
             raise ProjectionError(f"order {key!r} cannot be revived: no order was evicted")
-        self.closed_digest = (self.closed_digest - order_digest(order)) % DIGEST_MODULUS
+        self.closed_digest = (self.closed_digest - digest_of(order)) % DIGEST_MODULUS
         self.closed_count -= 1
         self.orders[key] = order
         if order.status not in TERMINAL:
