@@ -151,10 +151,11 @@ def run_read(args: argparse.Namespace, admin: psycopg.Connection, ctx: Any, sche
     overlapped = rep.get("read_wait_s") is not None  # pages read ahead in a thread while the fold runs
     read_in_fold = rep["read_wait_s"] if overlapped else rep["read_s"]
     fold_s = rep["seconds"] - read_in_fold - rep["decode_s"] - rep["gc_s"] - rep["evict_s"] - rep["revive_s"]
-    read_text = (f"read (recorder.select_notifications, {rep['read_calls']} pages, in a reader thread) "
+    method = rep.get("read_method", "select_notifications")
+    read_text = (f"read (recorder.{method}, {rep['read_calls']} pages, in a reader thread) "
                  f"{rep['read_s']:.2f} s of which the fold waited {rep['read_wait_s']:.2f} s · decode "
                  f"(a page at a time) {rep['decode_s']:.2f} s" if overlapped else
-                 f"read (recorder.select_notifications, {rep['read_calls']} pages) {rep['read_s']:.2f} s · "
+                 f"read (recorder.{method}, {rep['read_calls']} pages) {rep['read_s']:.2f} s · "
                  f"decode (mapper.decode) {rep['decode_s']:.2f} s")  # fmt: skip
     evict = (f"Books.evict_closed {rep['evict_s']:.2f} s ({rep['evict_calls']} calls, {rep['closed_count']:,} orders "
              f"evicted) · revivals {rep['revive_s']:.2f} s ({rep['revive_reads']:,} stream reads) · ") if rep["evict_calls"] else ""

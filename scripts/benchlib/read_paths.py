@@ -194,9 +194,9 @@ class ReadPath:
         return {"events": n, "seconds": (time.perf_counter_ns() - t0) / 1e9, "position": after}
 
     def _replay(self) -> dict[str, Any]:
-        """The replay, timed whole; its split from bench-side wrappers: `select_notifications` per page (also
-        the RSS after each page; where pages are read ahead in a thread, also the time the fold waited for
-        them), `mapper.decode` per event or `_decoded` per page (a wrapper's overhead calibrated), the
+        """The replay, timed whole; its split from bench-side wrappers: the recorder's page read (`select_rows`,
+        else `select_notifications`) per page (also the RSS after each page; where pages are read ahead in a
+        thread, also the time the fold waited for them), `mapper.decode` per event or `_decoded` per page (a wrapper's overhead calibrated), the
         cyclic GC via gc.callbacks, and where the code has them `Books.evict_closed` (per page) and the
         stream reads that revive an evicted order (`recorder.select_events`); the fold is the rest."""
         from projections.hashing import state_hash
@@ -214,7 +214,9 @@ class ReadPath:
         import projections.replay as rp
 
         overhead_ns = _wrapper_overhead_ns()
-        reads = Timed(ledger.recorder, "select_notifications", after=page_read)
+        # the fold's page read: plain rows where the recorder has them (`projections.pages`), else notifications
+        read_method = "select_rows" if hasattr(ledger.recorder, "select_rows") else "select_notifications"
+        reads = Timed(ledger.recorder, read_method, after=page_read)
         decodes = Timed(ledger.mapper, "decode")
         paged = hasattr(rp, "_pages")  # pages read ahead in a thread, decoded a page at a time
         page_decodes = Timed(rp, "_decoded") if paged else None
@@ -242,7 +244,7 @@ class ReadPath:
             "hash_seconds": (t3 - t2) / 1e9, "state_hash": digest, "curve": curve, **memory,
             "sampled_peak_mb": sampler.peak, "sampled_peak_at": sampler.peak_at, "samples": sampler.samples,
             "hash_peak_growth_mb": with_hash["peak_growth_mb"],
-            "read_s": reads.ns / 1e9, "read_calls": reads.calls,
+            "read_s": reads.ns / 1e9, "read_calls": reads.calls, "read_method": read_method,
             "decode_s": (decodes.ns + (page_decodes.ns if page_decodes else 0)) / 1e9,
             "decode_calls": decodes.calls, "page_decodes": page_decodes.calls if page_decodes else 0,
             "read_wait_s": waits.ns / 1e9 if waits else None, "gc_s": gc_timer.ns / 1e9,
