@@ -190,7 +190,8 @@ class LockedSum:
         if old is not None:
             if old is amount:
                 return
-            self._take(old)
+            if self.exponents is not None:  # (`_take` keeps nothing before)
+                self._take(old)
         self.amounts[intent_id] = amount
         if self.exponents is None:
             return

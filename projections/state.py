@@ -320,7 +320,13 @@ class Books:
         never held)."""
         account_id, intent_id = order.account_id, order.intent_id
         key = (account_id, intent_id)
-        now = self._reservation(account, order)
+        intent = order.intent  # `_reservation(account, order)`, inline
+        if intent is None or not order.submitted:
+            now = None
+        else:
+            spec = account.instruments.get(intent.symbol)
+            now = None if spec is None else reservation(order, spec, account.base_currency,
+                                                        account.leverage.get(intent.symbol))  # fmt: skip
         reserved = self.reserved
         was = reserved.pop(key, None)
         if now is not None:
