@@ -44,14 +44,16 @@ class OrderLinks:
         """Before resolving a batch: load the kept links and ask the store which streams exist, all at once."""
         keys, streams = set(), set()
         for ref in refs:
+            oid = self.order_id(ref)
+            if oid:
+                if "x:" + oid in self.links:
+                    continue  # `resolve` answers from this link alone (and links are only ever added)
+                keys.add("x:" + oid)
+                streams.add(order_key(self.account_id, external_intent_id(oid)))
             for cid in (ref.client_order_id, ref.orig_client_order_id):
                 if cid and "c:" + cid not in self.links:
                     keys.add("c:" + cid)
                     streams.add(order_key(self.account_id, cid))
-            oid = self.order_id(ref)
-            if oid and "x:" + oid not in self.links:
-                keys.add("x:" + oid)
-                streams.add(order_key(self.account_id, external_intent_id(oid)))
         if keys:
             self.links.update(self.tables.order_links(self.account_id, keys))
         self.existing = self.ledger.existing_streams(streams) if streams else set()
