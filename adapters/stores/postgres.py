@@ -13,6 +13,7 @@ version of every row (`projections.pages`).
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
@@ -25,7 +26,12 @@ from psycopg.sql import SQL, Identifier
 
 IMMUTABLE_MESSAGE = "ledger events are immutable"
 COPY_MIN_EVENTS = 64  # below this a pipelined INSERT needs fewer round trips than COPY
-COPY_TYPES = ("uuid", "int8", "text", "bytea")
+# Binary COPY framing (PostgreSQL docs, "Binary Format"): built here in one buffer, which costs a fraction
+# of psycopg's per-row `write_row` (a Python loop over every field of every row).
+COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)  # signature, flags, no extension
+COPY_TRAILER = struct.pack(">h", -1)
+_row_head = struct.Struct(">hi16siqi").pack  # 4 fields; uuid (16 bytes), int8 version, topic's length
+_length = struct.Struct(">i").pack
 
 
 class LedgerPostgresRecorder(PostgresApplicationRecorder):
@@ -81,9 +87,9 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         positions from the log, and COPY cannot return them."""
         if not stored_events:
             return None
-        rows = [(s.originator_id, s.originator_version, s.topic, s.state) for s in stored_events]
         with self.datastore.get_connection() as conn:
-            if len(rows) < COPY_MIN_EVENTS:
+            if len(stored_events) < COPY_MIN_EVENTS:
+                rows = [(s.originator_id, s.originator_version, s.topic, s.state) for s in stored_events]
                 # One round trip: BEGIN, lock, NOTIFY, INSERT, COMMIT pipelined, synced once at the end.
                 # A duplicate (stream, version) surfaces as the IntegrityError of that sync.
                 with conn.pipeline(), conn.transaction(), conn.cursor() as curs:
@@ -95,9 +101,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                     self._lock_table(curs)
                     self._notify_channel(curs)
                     with curs.copy(self.copy_statement) as copy:
-                        copy.set_types(COPY_TYPES)
-                        for row in rows:
-                            copy.write_row(row)
+                        copy.write(_copy_binary(stored_events))
         return None
 
     def select_rows(self, after: int, limit: int, until: int | None = None) -> list[tuple[int, str, bytes]]:
@@ -148,3 +152,20 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             (self.datastore.schema, self.stored_event_type_name),
         )
         return curs.fetchone() is not None
+
+
+def _copy_binary(stored_events: Sequence[StoredEvent]) -> bytes:
+    """The events as one binary COPY stream: (originator_id uuid, originator_version int8, topic text,
+    state bytea) per row, between the signature and the trailer."""
+    parts = [COPY_SIGNATURE]
+    append = parts.append
+    for s in stored_events:
+        topic = s.topic.encode()
+        oid = s.originator_id
+        append(_row_head(4, 16, (oid if isinstance(oid, UUID) else UUID(oid)).bytes, 8, s.originator_version,
+                         len(topic)))  # fmt: skip
+        append(topic)
+        append(_length(len(s.state)))
+        append(s.state)
+    append(COPY_TRAILER)
+    return b"".join(parts)
