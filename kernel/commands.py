@@ -331,12 +331,13 @@ class Commands:
 
     def record_exchange_fact(
         self: _Decider, event: ev.OrderEvent, *, exchange_order_id: str = "", order: ev.OrderSpec | None = None,
-        expect_new: bool = False,
+        expect_new: bool = False, **names: str,
     ) -> tuple[ev.Event, ...]:  # fmt: skip
         """An exchange fact already in the ledger's form (a translator's output), checked like the command
         that would make it and stamped now. When its order stream does not exist and the message described
         the order (`exchange_order_id` and `order`), `ExternalOrderDiscovered` is recorded first: what an
-        exchange reports is never dropped. `expect_new`: the caller knows the stream is empty (no read)."""
+        exchange reports is never dropped. `expect_new`: the caller knows the stream is empty (no read).
+        `names` (account_id, intent_id) are set on the event with its stamp (one copy, not two)."""
         numbers = _FACT_NUMBERS.get(type(event))
         if numbers is None:
             raise TypeError(f"{type(event).__name__} is not an exchange fact")
@@ -347,7 +348,7 @@ class Commands:
         if order is not None:  # checked like a placed order's; the spec is already in its stored form
             check_order_bounds(from_pydantic(StandardOrder, msgspec.to_builtins(order), "order."))
         ns_field("ts_event", event.ts_event)
-        e = msgspec.structs.replace(event, ts_recorded=self._now())
+        e = msgspec.structs.replace(event, ts_recorded=self._now(), **names)
         return self._record(lambda d: _fact_or_discovery(
             d, e, exchange_order_id, order, expect_new=expect_new, unknown="the message does not describe the order"))
 

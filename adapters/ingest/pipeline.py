@@ -273,10 +273,10 @@ class Ingest:
             return registered + len(_record_account_fact(batch, event))
         ref = fact.ref
         registered = self._ensure_instrument(batch, ref.symbol, ts, added) if ref.symbol else 0
-        event = msgspec.structs.replace(fact.event, account_id=self.account_id, intent_id=intent_id)
         done = batch.record_exchange_fact(
-            event, exchange_order_id=ref.exchange_order_id if discover else "",
-            order=ref.order if discover else None, expect_new=discover,
+            fact.event, exchange_order_id=ref.exchange_order_id if discover else "",
+            order=ref.order if discover else None, expect_new=discover, account_id=self.account_id,
+            intent_id=intent_id,
         )  # fmt: skip
         return registered + len(done)
 
