@@ -36,13 +36,13 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-class _WireFact(msgspec.Struct, array_like=True):
+class _WireFact(msgspec.Struct, array_like=True, gc=False):
     event: ev.AnyEvent  # type: ignore[valid-type]
     ref: OrderRef | None  # an order fact's; None for an account fact
     symbols: tuple[str, ...]
 
 
-class _Wire(msgspec.Struct, array_like=True):
+class _Wire(msgspec.Struct, array_like=True, gc=False):
     reason: str
     skipped: str
     facts: tuple[_WireFact, ...]

@@ -16,9 +16,11 @@ stream that cannot be read twice.
 from __future__ import annotations
 
 import codecs
+import gc
 import io
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -130,13 +132,16 @@ class Ingest:
             return summary
         counted = _Rejoined(head, stream, on_bytes)
         chunks = _chunks(self.format.frame(io.BufferedReader(counted)), self.batch_messages)
-        if not _worth_a_worker(stream):
-            for raws in chunks:
-                self.ingest_messages(source, raws, summary)
-            return summary
-        with TranslatorProcess(self.format.name, self.instruments) as worker:
-            for raws, results in worker.translated(chunks):
-                self.ingest_messages(source, raws, summary, translated=results)
+        with _frozen_between_batches() as settle:
+            if not _worth_a_worker(stream):
+                for raws in chunks:
+                    self.ingest_messages(source, raws, summary)
+                    settle()
+                return summary
+            with TranslatorProcess(self.format.name, self.instruments) as worker:
+                for raws, results in worker.translated(chunks):
+                    self.ingest_messages(source, raws, summary, translated=results)
+                    settle()
         return summary
 
     def ingest_messages(self, source: str, raws: Iterable[bytes], summary: IngestSummary | None = None, *,
@@ -335,6 +340,21 @@ def _chunks(raws: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+@contextmanager
+def _frozen_between_batches() -> Iterator[Callable[[], None]]:
+    """After each batch, what is alive (above all the ledger's cached aggregates) moves out of the cyclic
+    GC's sight (`gc.freeze`): else every full collection walks the whole cache, and with hundreds of
+    thousands of aggregates that was a quarter of a large ingest's time. Unfrozen at the end, so nothing
+    stays uncollectable; left alone if someone else in this process freezes."""
+    if gc.get_freeze_count():
+        yield lambda: None
+        return
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()
 
 
 def _worth_a_worker(stream: IO[bytes]) -> bool:

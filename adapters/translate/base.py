@@ -6,7 +6,9 @@ ledger facts out, nothing read from the clock or the store. It does not know int
 order fact names its order as the message does (`OrderRef`), and the ingest resolves that to an intent
 stream, fills in `account_id`, `intent_id` and `ts_recorded`, and records it. Events are built with
 those three as placeholders (`""`, `""`, `0`). (The result types are msgspec Structs: a translator makes
-several per message, and a Struct is built several times faster than a frozen dataclass.)
+several per message, and a Struct is built several times faster than a frozen dataclass. They hold values
+only, never a cycle, so the cyclic GC does not track them (`gc=False`): a large ingest holds thousands at
+a time, and each full collection would otherwise walk them all.)
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class Untranslatable(LedgerError, ValueError):
     message in quarantine, e.g. "CheckSum (10) is 012, computed 187"."""
 
 
-class OrderRef(msgspec.Struct, frozen=True):
+class OrderRef(msgspec.Struct, frozen=True, gc=False):
     """How a message names its order. The ingest looks for an intent by `client_order_id`, then by
     `orig_client_order_id`, then an external order by `exchange_order_id`; when none exists and `order` is
     given, the order is recorded as discovered (`ExternalOrderDiscovered`)."""
@@ -46,12 +48,12 @@ class OrderRef(msgspec.Struct, frozen=True):
     order: ev.OrderSpec | None = None  # what the message says of the order itself
 
 
-class OrderFact(msgspec.Struct, frozen=True):
+class OrderFact(msgspec.Struct, frozen=True, gc=False):
     ref: OrderRef
     event: ev.OrderEvent  # an exchange fact (never a request), with the placeholders above
 
 
-class AccountFact(msgspec.Struct, frozen=True):
+class AccountFact(msgspec.Struct, frozen=True, gc=False):
     event: ev.AccountEvent  # account_id and ts_recorded as placeholders
     symbols: tuple[str, ...] = ()  # instruments the event names (they must be known)
 
@@ -59,7 +61,7 @@ class AccountFact(msgspec.Struct, frozen=True):
 Fact = OrderFact | AccountFact
 
 
-class Translation(msgspec.Struct, frozen=True):
+class Translation(msgspec.Struct, frozen=True, gc=False):
     """What one message means: facts to record, or (when `skipped` says why) nothing, by design, e.g. a
     FIX heartbeat. A message that means nothing and is not skipped is an error: raise `Untranslatable`."""
 
