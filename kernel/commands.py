@@ -8,6 +8,7 @@ events recorded: an empty tuple means the fact was already recorded (a duplicate
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
@@ -39,10 +40,18 @@ def account_key(account_id: str) -> str:
     return f"account\x1f{account_id}"
 
 
+_NAMESPACE_BYTES = LEDGER_NAMESPACE.bytes
+_UUID5_MASK = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)  # version and variant bits cleared
+_UUID5_BITS = (5 << 76) | (0x8000 << 48)  # version 5, RFC 4122 variant
+
+
 @lru_cache(maxsize=STREAM_ID_CACHE_SIZE)
 def stream_uuid(key: str) -> uuid.UUID:
-    """The stored stream id: a name-based UUID, so any process derives the same one."""
-    return uuid.uuid5(LEDGER_NAMESPACE, key)
+    """The stored stream id: a name-based UUID, so any process derives the same one. Exactly
+    `uuid.uuid5(LEDGER_NAMESPACE, key)`, built from the SHA-1 digest as one integer (the stdlib's
+    keyword-checking constructor costs more than the hash; an ingest derives two per new order)."""
+    digest = hashlib.sha1(_NAMESPACE_BYTES + key.encode()).digest()
+    return uuid.UUID(int=int.from_bytes(digest[:16], "big") & _UUID5_MASK | _UUID5_BITS)
 
 
 def order_stream_id(account_id: str, intent_id: str) -> uuid.UUID:
