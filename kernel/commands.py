@@ -25,6 +25,7 @@ from kernel.exchange.models import AssetMetadata, OrderIntent
 from kernel.lifecycle import REQUESTS
 from kernel.order import Order
 from kernel.schema.order_spec import UINT64_MAX, StandardOrder, check_input_bounds, to_decimal
+from kernel.spec_check import plainly_valid
 
 LEDGER_NAMESPACE = uuid.UUID("6f1c2d8e-3b4a-5c6d-8e7f-a1b2c3d4e5f6")
 EXTERNAL_INTENT_PREFIX = "ext:"
@@ -112,6 +113,14 @@ def order_spec(order: StandardOrder) -> ev.OrderSpec:
     """The stored form of an order, its numbers held to the same input bounds as the fills against it."""
     check_order_bounds(order)
     return ev.OrderSpec.from_standard(order)
+
+
+def check_order_spec(order: ev.OrderSpec) -> None:
+    """An order spec in its stored form (a translator's) checked like a placed order's: as a
+    `StandardOrder`, then its numbers' bounds. A spec plainly valid (exact types, every rule kept) passes
+    without pydantic; anything else takes the full path, which says what is wrong."""
+    if not plainly_valid(order):
+        check_order_bounds(from_pydantic(StandardOrder, msgspec.to_builtins(order), "order."))
 
 
 def check_order_bounds(order: StandardOrder | ev.OrderSpec) -> None:
@@ -355,7 +364,7 @@ class Commands:
             if value is not None:
                 decimal_field(name, value, positive=positive)
         if order is not None:  # checked like a placed order's; the spec is already in its stored form
-            check_order_bounds(from_pydantic(StandardOrder, msgspec.to_builtins(order), "order."))
+            check_order_spec(order)
         ns_field("ts_event", event.ts_event)
         e = msgspec.structs.replace(event, ts_recorded=self._now(), **names)
         return self._record(lambda d: _fact_or_discovery(
