@@ -8,7 +8,9 @@ costs more than the database's own work); small ones go in one pipelined round t
 
 Reading, `select_rows` is the fold's page read: plain `(notification_id, topic, state)` tuples from a
 binary cursor (no per-row `Notification` objects), for readers that need neither the stream id nor the
-version of every row (`projections.pages`).
+version of every row (`projections.pages`). `select_page` reads the same rows aggregated by the server
+into three values (their ids, their topics joined by commas, their payloads as one JSON array), which
+costs the client a fraction of building a tuple, an int, a str and a bytes per row.
 """
 
 from __future__ import annotations
@@ -77,6 +79,14 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             "SELECT notification_id, topic, state FROM {schema}.{table} WHERE notification_id > %s "
             "AND notification_id <= %s ORDER BY notification_id LIMIT %s"
         ).format(**names)
+        page = SQL(
+            "SELECT array_agg(notification_id ORDER BY notification_id), "
+            "string_agg(topic, ',' ORDER BY notification_id), "
+            "'['::bytea || string_agg(state, ','::bytea ORDER BY notification_id) || ']'::bytea "
+            "FROM ({rows}) AS page"
+        )
+        self.page_statement = page.format(rows=self.rows_statement)
+        self.page_until_statement = page.format(rows=self.rows_until_statement)
         self.copy_statement = SQL(
             "COPY {schema}.{table} (originator_id, originator_version, topic, state) FROM STDIN (FORMAT BINARY)"
         ).format(**names)
@@ -115,6 +125,22 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor(binary=True, row_factory=tuple_row) as curs:
             curs.execute(statement, params, prepare=True)
             return curs.fetchall()
+
+    def select_page(self, after: int, limit: int, until: int | None = None) -> tuple[list[int], str, bytes]:
+        """The rows `select_rows` gives, aggregated by the server: `(ids, topics, states)` with `ids` the
+        notification ids in order, `topics` their topics joined by "," and `states` their payloads joined
+        by "," between "[" and "]" (the JSON array of the payloads, when each is one JSON value). No rows:
+        `([], "", b"[]")`."""
+        if until is None:
+            statement, params = self.page_statement, (after, limit)
+        else:
+            statement, params = self.page_until_statement, (after, until, limit)
+        with self.datastore.get_connection() as conn, conn.cursor(binary=True, row_factory=tuple_row) as curs:
+            curs.execute(statement, params, prepare=True)
+            row = curs.fetchone()
+        if row is None or row[0] is None:
+            return [], "", b"[]"
+        return row[0], row[1], row[2]
 
     def existing_originator_ids(self, originator_ids: Iterable[UUID]) -> set[UUID]:
         """Which of these streams hold an event (every stream has a version 1), in one query."""

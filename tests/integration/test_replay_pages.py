@@ -9,7 +9,7 @@ import pytest
 from kernel.ledger import Ledger
 from kernel.testing import ACCOUNT, prepared_ledger
 from projections import Books, state_hash
-from projections.pages import decode_page, notification_of, read_page
+from projections.pages import decode_page, notification_of, page_states, read_page
 from projections.replay import ensure_snapshots, replay, state_at
 
 
@@ -44,7 +44,7 @@ def test_pages_hold_the_log_as_select_notifications_gives_it(history: Ledger):
         stored = history.recorder.select_notifications(start=after, limit=limit, stop=until, inclusive_of_start=False)
         assert list(page.ids) == [n.id for n in stored]
         assert list(page.topics) == [n.topic for n in stored]
-        assert [bytes(s) for s in page.states] == [bytes(n.state) for n in stored]
+        assert [bytes(s) for s in page_states(history, page)] == [bytes(n.state) for n in stored]
         assert decode_page(history, page) == [history.mapper.decode(n) for n in stored]
         for index, notification in enumerate(stored):
             again = notification_of(history, page, index)
