@@ -194,11 +194,12 @@ class ReadPath:
         return {"events": n, "seconds": (time.perf_counter_ns() - t0) / 1e9, "position": after}
 
     def _replay(self) -> dict[str, Any]:
-        """The replay, timed whole; its split from bench-side wrappers: the recorder's page read (`select_rows`,
-        else `select_notifications`) per page (also the RSS after each page; where pages are read ahead in a
-        thread, also the time the fold waited for them), `mapper.decode` per event or `_decoded` per page (a wrapper's overhead calibrated), the
-        cyclic GC via gc.callbacks, and where the code has them `Books.evict_closed` (per page) and the
-        stream reads that revive an evicted order (`recorder.select_events`); the fold is the rest."""
+        """The replay, timed whole; its split from bench-side wrappers: the recorder's page read (`select_page`,
+        else `select_rows`, else `select_notifications`) per page (also the RSS after each page; where pages
+        are read ahead in a thread, also the time the fold waited for them), `mapper.decode` per event or
+        `_decoded` per page (a wrapper's overhead calibrated), the cyclic GC via gc.callbacks, and where the
+        code has them `Books.evict_closed` (per page) and the stream reads that revive an evicted order
+        (`recorder.select_events`); the fold is the rest."""
         from projections.hashing import state_hash
         from projections.replay import replay
         from projections.state import Books
@@ -209,13 +210,14 @@ class ReadPath:
 
         def page_read(page: Any) -> None:
             curve.append((folded[0], rss_mb() - self.base.rss))  # the books before this page is folded
-            folded[0] += len(page)
+            folded[0] += len(page[0]) if isinstance(page, tuple) else len(page)  # select_page: (ids, topics, states)
 
         import projections.replay as rp
 
         overhead_ns = _wrapper_overhead_ns()
-        # the fold's page read: plain rows where the recorder has them (`projections.pages`), else notifications
-        read_method = "select_rows" if hasattr(ledger.recorder, "select_rows") else "select_notifications"
+        # the fold's page read (`projections.pages`): aggregated pages or plain rows where the recorder has them
+        read_method = next(m for m in ("select_page", "select_rows", "select_notifications")
+                           if hasattr(ledger.recorder, m))  # fmt: skip
         reads = Timed(ledger.recorder, read_method, after=page_read)
         decodes = Timed(ledger.mapper, "decode")
         paged = hasattr(rp, "_pages")  # pages read ahead in a thread, decoded a page at a time
