@@ -76,3 +76,22 @@ def test_snapshots_and_as_of_over_pages_hash_as_the_whole_fold(history: Ledger):
     for position in (7, 19, history.head()):
         expected = Books.of(e for at, e in history.read() if at <= position)
         assert state_hash(state_at(history, position=position, page_size=3).books) == state_hash(expected)
+
+
+def test_a_page_with_an_older_topic_is_decoded_row_by_row_and_upcast(history: Ledger):
+    from eventsourcing.persistence import StoredEvent
+
+    from kernel.commands import account_stream_id
+
+    stream = account_stream_id(ACCOUNT)
+    version = len(history.recorder.select_events(stream))
+    v1 = (b'{"type":"LeverageSet","ts_event":300,"ts_recorded":300,"account_id":"' + ACCOUNT.encode() +
+          b'","symbol_id":"BTCUSDT","leverage":"3"}')  # fmt: skip
+    history.recorder.insert_events([StoredEvent(stream, version + 1, "LeverageSet.v1", v1)])
+    place(history, "q", 310)
+    whole = Books.of(e for _, e in history.read())  # `mapper.decode` one by one: upcasts
+    assert whole.accounts[ACCOUNT].leverage["BTCUSDT"] == 3
+    for page_size in (1, 4, 10_000):
+        page = read_page(history, 0, None, page_size * 100)
+        assert decode_page(history, page) == [e for _, e in history.read()][: len(page)]
+        assert state_hash(replay(history, page_size=page_size).books) == state_hash(whole)
