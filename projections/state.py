@@ -34,6 +34,8 @@ Preconditions the kernel guarantees for a log it wrote, checked here and reporte
 (never skipped silently): an order stream starts with `IntentPlaced` or `ExternalOrderDiscovered`, and
 its symbol is registered on its account before the order is placed.
 
+The read methods (keys, the seed models, `take_changes`) are in `projections.reading`.
+
 Snapshots: `Books` is plain Python objects; `copy.deepcopy` and `pickle` give an independent copy that
 folds on to the same state as the original.
 """
@@ -41,11 +43,9 @@ folds on to the same state as the original.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 
 from kernel import events as ev
-from kernel.exchange.models import AccountState, Balance, Position
 from kernel.lifecycle import TERMINAL
 from kernel.order import Order
 from kernel.schema.order_spec import OrderSide
@@ -60,14 +60,16 @@ from projections.balances import (
     settlement_fee,
 )
 from projections.hashing import DIGEST_MODULUS, digest_of
-from projections.numbers import ONE, ZERO, exact
-from projections.orders import OrderKey, OrderView
+from projections.numbers import ONE, exact
+from projections.orders import OrderKey
 from projections.positions import (
     DERIVATIVE_TYPES,
     PositionBook,
     PositionKey,
     settlement_asset,
 )
+from projections.reading import BooksReading
+from projections.reading import Changes as Changes  # what `take_changes` returns, importable from here too
 
 
 class ProjectionError(Exception):
@@ -85,19 +87,9 @@ _FILLED = ev.OrderFilled
 _BUY = OrderSide.BUY  # read once: a member read off its enum class costs a metaclass lookup
 
 
-@dataclass(frozen=True)
-class Changes:
-    """Keys whose rows may have changed since the last `Books.take_changes()`, each sorted: what a read
-    table must rewrite after a batch. Over-approximate (a key may be listed with no change), never under."""
-
-    orders: tuple[OrderKey, ...] = ()
-    positions: tuple[PositionKey, ...] = ()
-    balances: tuple[BalanceKey, ...] = ()
-    accounts: tuple[str, ...] = ()
-
-
-class Books:
-    """The projection state. `apply` / `apply_all` fold events; the read methods give the seed models."""
+class Books(BooksReading):
+    """The projection state. `apply` / `apply_all` fold events; the read methods (`reading.BooksReading`)
+    give the seed models."""
 
     def __init__(self) -> None:
         self.orders: dict[OrderKey, Order] = {}
@@ -411,85 +403,3 @@ class Books:
             self.open_orders.setdefault(order.account_id, {})[order.intent_id] = order
         else:
             self._closing.add(key)
-
-    def take_changes(self) -> Changes:
-        """The keys changed since the last call (sorted), and start collecting afresh."""
-        orders, positions, balances, accounts = self._changed
-        self._changed = (set(), set(), set(), set())
-        return Changes(tuple(sorted(orders)), tuple(sorted(positions)), tuple(sorted(balances)),
-                       tuple(sorted(accounts)))  # fmt: skip
-
-    # ------------------------------------------------------------------ reading: keys
-    def account_ids(self) -> list[str]:
-        """Accounts that were opened, sorted."""
-        return sorted(a for a, book in self.accounts.items() if book.opened is not None)
-
-    def order_keys(self, account_id: str | None = None, *, open_only: bool = False) -> list[OrderKey]:
-        if open_only:
-            accounts = [account_id] if account_id is not None else sorted(self.open_orders)
-            return [(a, i) for a in accounts for i in sorted(self.open_orders.get(a, {}))]
-        return sorted(k for k in self.orders if account_id is None or k[0] == account_id)
-
-    def position_keys(self, account_id: str | None = None, *, open_only: bool = False) -> list[PositionKey]:
-        return sorted(k for k, p in self.position_books.items()
-                      if (account_id is None or k[0] == account_id) and (p.quantity != 0 or not open_only))  # fmt: skip
-
-    def balance_keys(self, account_id: str | None = None) -> list[BalanceKey]:
-        return sorted(k for k in self.balance_books if account_id is None or k[0] == account_id)
-
-    # ------------------------------------------------------------------ reading: the seed models
-    @exact
-    def order_view(self, account_id: str, intent_id: str) -> OrderView | None:
-        order = self.orders.get((account_id, intent_id))
-        return OrderView.of(order) if order is not None else None
-
-    @exact
-    def order_views(self, account_id: str | None = None, *, open_only: bool = False) -> list[OrderView]:
-        return [OrderView.of(self.orders[k]) for k in self.order_keys(account_id, open_only=open_only)]
-
-    @exact
-    def position(self, account_id: str, symbol: str) -> Position | None:
-        book = self.position_books.get((account_id, symbol))
-        if book is None:
-            return None
-        account = self.accounts[account_id]
-        spec = account.instruments[symbol]
-        return book.to_model(spec, account.marks.get(symbol), account.leverage.get(symbol))
-
-    @exact
-    def positions(self, account_id: str | None = None, *, open_only: bool = False) -> list[Position]:
-        """Sorted by (account_id, symbol); flat rows included unless `open_only`."""
-        return [self.position(*k) for k in self.position_keys(account_id, open_only=open_only)]  # type: ignore[misc]
-
-    @exact
-    def locked(self, account_id: str) -> dict[str, Decimal]:
-        """What the account's open orders reserve now, by asset (summed in intent-id order; kept as the books
-        fold, see `balances.LockedSum`), sorted by asset."""
-        here = self._locked.get(account_id)
-        if not here or account_id not in self.accounts:
-            return {}
-        return {asset: here[asset].value() for asset in sorted(here)}
-
-    @exact
-    def balance(self, account_id: str, asset_id: str) -> Balance | None:
-        book = self.balance_books.get((account_id, asset_id))
-        return book.to_model(self.locked(account_id).get(asset_id, ZERO)) if book is not None else None
-
-    @exact
-    def balances(self, account_id: str) -> list[Balance]:
-        """The account's balances, sorted by asset id."""
-        locked = self.locked(account_id)
-        return [self.balance_books[k].to_model(locked.get(k[1], ZERO)) for k in self.balance_keys(account_id)]
-
-    @exact
-    def account_state(self, account_id: str) -> AccountState | None:
-        account = self.accounts.get(account_id)
-        if account is None or account.opened is None:
-            return None
-        positions = [self.position_books[k] for k in self.position_keys(account_id)]
-        return account.to_model(self.balances(account_id), positions)
-
-    @exact
-    def account_states(self) -> list[AccountState]:
-        """Every opened account's state, sorted by account id."""
-        return [self.account_state(a) for a in self.account_ids()]  # type: ignore[misc]
