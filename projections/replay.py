@@ -178,11 +178,11 @@ def _fold(ledger: Ledger, books: Books, *, after: int, until: int | None, page_s
                         books.evict_closed()
                 else:
                     for index, event in enumerate(events):
+                        if before is not None:  # first: it may evict (`ensure_snapshots` cuts a snapshot)
+                            before(position, event)
                         if (books.closed_count and type(event) in _LATER_ORDER_EVENTS
                                 and (event.account_id, event.intent_id) not in books.orders):  # fmt: skip
                             _revive_if_evicted(ledger, books, notification_of(ledger, page, index), event)
-                        if before is not None:
-                            before(position, event)
                         apply(event)
                         position = ids[index]
                         if after_each is not None:
