@@ -357,6 +357,13 @@ def topic_of(event: Event) -> str:
     return _TOPICS[type(event)]
 
 
+def topics_of(cls: type[Event]) -> tuple[str, ...]:
+    """Every topic a stored event of this class may carry, `Name.v1` to its current version (older ones are
+    upcast when read): what a reader filtering the log by topic asks for."""
+    name = _TOPICS[cls].rpartition(".v")[0]
+    return tuple(f"{name}.v{version}" for version in range(1, cls.version + 1))
+
+
 def encode(event: Event) -> bytes:
     """Canonical JSON bytes: fields in declaration order, decimals as strings."""
     return _encoder.encode(event)

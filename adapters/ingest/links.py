@@ -1,18 +1,21 @@
 """Which order an exchange message is about.
 
-A message names its order by client order id (the ledger's kernel submits with the intent id as client
-order id), by the original client order id of the order a cancel or replace changes, and by the
-exchange's order id. In that light, in this order:
+A message names its order by client order id (the intent id, or the client order id the kernel submitted
+the intent under: `SubmissionStarted.client_order_id`), by the original client order id of the order a
+cancel or replace changes, and by the exchange's order id. In that light, in this order:
 
 1. an exchange order id already linked to an order (its first message named the intent);
-2. a client order id, or the original one, linked to an intent (a replace's new client order id), or
-   naming an intent that exists;
+2. a client order id, or the original one, linked to an intent (one the intent was submitted under, or a
+   replace's new client order id), or naming an intent that exists;
 3. else the external order of that exchange order id, `ext:<id>` (`ext:<symbol>:<id>` where the exchange
    numbers orders per symbol, as Binance does), discovered from the message if the ledger has not seen it.
 
-Links to the ledger's own intents are learnt as messages record and kept in the store (table
-`ledger_order_links`), so a later ingest finds an intent by a replace's new client order id or by the
-exchange's order id. Links to external orders are never kept: their stream follows from the exchange's
+Links to the ledger's own intents are learnt as messages record, and from the log's submissions before
+every batch (the account's `SubmissionStarted` events since the last look: `ledger_link_scans` keeps how
+far it read), and kept in the store (table `ledger_order_links`), so a later ingest finds an intent by
+the client order id it was sent under, a replace's new client order id or the exchange's order id. A
+message that arrives before its order's submission is recorded cannot know its intent: it becomes an
+external order. Links to external orders are never kept: their stream follows from the exchange's
 order id, and a client order id an exchange lets its user reuse must not join two orders.
 """
 
@@ -22,8 +25,11 @@ from collections.abc import Iterable
 
 from adapters.ingest.tables import IngestTables
 from adapters.translate.base import OrderRef, Untranslatable
+from kernel import events as ev
 from kernel.commands import EXTERNAL_INTENT_PREFIX, external_intent_id, order_key
-from kernel.ledger import Ledger
+from kernel.ledger import READ_PAGE_SIZE, Ledger
+
+SUBMISSION_TOPICS = ev.topics_of(ev.SubmissionStarted)
 
 
 class OrderLinks:
@@ -33,6 +39,7 @@ class OrderLinks:
         self.links: dict[str, str] = {}  # "c:<client order id>" / "x:<exchange order id key>" -> intent id
         self.unsaved: dict[str, str] = {}  # links to intents learnt since the last `save`
         self.existing: set[str] = set()  # order streams known to exist (asked in bulk by `prepare`)
+        self.scanned: int | None = None  # the log's submissions were read up to this id (None: not asked yet)
 
     def order_id(self, ref: OrderRef) -> str:
         """The exchange's order id as a key: with the symbol, where the exchange numbers orders per symbol."""
@@ -40,8 +47,35 @@ class OrderLinks:
             return f"{ref.symbol}:{ref.exchange_order_id}"
         return ref.exchange_order_id
 
+    def follow_submissions(self) -> None:
+        """Learn (and keep) `c:<client order id>` for every intent of the account submitted under a client
+        order id other than its intent id since the last look, reading only the log's submissions."""
+        start = self.tables.link_scan(self.account_id) if self.scanned is None else self.scanned
+        head = self.ledger.head()
+        if head <= start:
+            self.scanned = start
+            return
+        found: dict[str, str] = {}
+        position = start
+        while position < head:
+            page = self.ledger.recorder.select_notifications(position, READ_PAGE_SIZE, stop=head,
+                                                             topics=SUBMISSION_TOPICS, inclusive_of_start=False)  # fmt: skip
+            for notification in page:
+                e = self.ledger.mapper.decode(notification)
+                if e.account_id == self.account_id and e.client_order_id and e.client_order_id != e.intent_id:
+                    found.setdefault("c:" + e.client_order_id, e.intent_id)  # the first submission under it
+            if len(page) < READ_PAGE_SIZE:
+                break
+            position = page[-1].id
+        self.tables.put_order_links(self.account_id, found, scanned=head)
+        for link, intent_id in found.items():
+            self.links.setdefault(link, intent_id)
+        self.scanned = head
+
     def prepare(self, refs: Iterable[OrderRef]) -> None:
-        """Before resolving a batch: load the kept links and ask the store which streams exist, all at once."""
+        """Before resolving a batch: learn from the log's new submissions, load the kept links and ask the
+        store which streams exist, all at once."""
+        self.follow_submissions()
         keys, streams = set(), set()
         for ref in refs:
             oid = self.order_id(ref)

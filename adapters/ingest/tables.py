@@ -28,6 +28,7 @@ from kernel import events as ev
 QUARANTINE_TABLE = "ledger_quarantine"
 INSTRUMENTS_TABLE = "ledger_instruments"
 LINKS_TABLE = "ledger_order_links"
+LINK_SCANS_TABLE = "ledger_link_scans"  # per account: how far the log's submissions were read for links
 LOOKUP_CHUNK = 500  # keys per IN (...) list
 
 _MEMORY: weakref.WeakKeyDictionary[Any, sqlite3.Connection] = weakref.WeakKeyDictionary()
@@ -71,6 +72,7 @@ class IngestTables:
         self.quarantine_table = prefix + QUARANTINE_TABLE
         self.instruments_table = prefix + INSTRUMENTS_TABLE
         self.links_table = prefix + LINKS_TABLE
+        self.link_scans_table = prefix + LINK_SCANS_TABLE
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -114,6 +116,10 @@ class IngestTables:
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.links_table} (account_id TEXT NOT NULL, link TEXT NOT NULL, "
                 "intent_id TEXT NOT NULL, PRIMARY KEY (account_id, link))"
+            )
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.link_scans_table} (account_id TEXT PRIMARY KEY, "
+                "position BIGINT NOT NULL)"
             )
 
     # ------------------------------------------------------------------ quarantine
@@ -187,11 +193,24 @@ class IngestTables:
                 found.update(cur.fetchall())
         return found
 
-    def put_order_links(self, account_id: str, links: dict[str, str]) -> None:
+    def put_order_links(self, account_id: str, links: dict[str, str], *, scanned: int | None = None) -> None:
+        """Keep links (a link already kept stays as it is); with `scanned`, also how far the log was read
+        for them, in the same transaction."""
         with self._transaction() as cur:
             cur.executemany(self._sql(f"INSERT INTO {self.links_table} (account_id, link, intent_id) VALUES (?, ?, ?) "
                                       "ON CONFLICT (account_id, link) DO NOTHING"),
                             [(account_id, link, intent_id) for link, intent_id in links.items()])  # fmt: skip
+            if scanned is not None:
+                cur.execute(self._sql(f"INSERT INTO {self.link_scans_table} (account_id, position) VALUES (?, ?) "
+                                      "ON CONFLICT (account_id) DO UPDATE SET position = excluded.position"),
+                            (account_id, scanned))  # fmt: skip
+
+    def link_scan(self, account_id: str) -> int:
+        """The notification id up to which the log's submissions were read for this account's links (0: none)."""
+        with self._transaction() as cur:
+            cur.execute(self._sql(f"SELECT position FROM {self.link_scans_table} WHERE account_id = ?"), (account_id,))
+            row = cur.fetchone()
+        return int(row[0]) if row else 0
 
     # ------------------------------------------------------------------ instrument catalogue
     def put_instruments(self, exchange: str, specs: Iterable[ev.InstrumentSpec]) -> tuple[int, int, int]:

@@ -4,6 +4,8 @@ known; anything else becomes an external order."""
 
 from __future__ import annotations
 
+import msgspec
+
 from adapters.ingest.pipeline import Ingest
 from adapters.ingest.tables import open_ingest_tables
 from adapters.translate import get_format
@@ -119,3 +121,48 @@ def test_a_message_records_all_its_facts_or_none(store_url, open_ledger):
     assert ledger.head() == head, "nothing of the message was recorded"
     (entry,) = tables.quarantined(account_id="cx")
     assert "t1" in entry.reason
+
+
+def test_an_intent_submitted_under_a_client_order_id_of_its_own_is_found_by_it(store_url, open_ledger):
+    """The kernel may send an intent under another ClOrdID (`start_submission(client_order_id=...)`): the
+    ingest reads the log's submissions and finds the intent by it, in this ingest and in later ones."""
+    ledger, tables = prepared(store_url, open_ledger)
+    ledger.place_intent("acc", intent("S2", quantity="2", price="100", symbol="BTCUSDT"))
+    ledger.start_submission("acc", "S2", client_order_id="CL-0002", ts_event=21)
+    run = fix_ingest(ledger, tables)
+    first = run.ingest_messages("t", [
+        report("0", "0", cl="CL-0002", order_id="X2", exec_id="s2-e1"),
+        report("F", "1", cl="CL-0002", order_id="X2", exec_id="s2-e2", extra=((32, "1"), (31, "100"))),
+    ])  # fmt: skip
+    assert (first.recorded, first.quarantined) == (2, 0)
+    order = ledger.order("acc", "S2")
+    assert order is not None and not order.external
+    assert (order.status, order.filled_quantity, order.exchange_order_id) == (S.PARTIALLY_FILLED, 1, "X2")
+    assert ledger.order("acc", "ext:X2") is None, "no external order was made up"
+    # submitted between two batches of the same ingest: the next batch reads the new submission
+    ledger.place_intent("acc", intent("S3", quantity="1", price="100", symbol="BTCUSDT"))
+    ledger.start_submission("acc", "S3", client_order_id="CL-0003", ts_event=22)
+    run.ingest_messages("t", [report("0", "0", cl="CL-0003", order_id="X3", exec_id="s3-e1")])
+    assert ledger.order("acc", "S3").status is S.NEW and ledger.order("acc", "ext:X3") is None  # type: ignore[union-attr]
+    # a later ingest finds it from the kept links, without reading the submissions again
+    scanned = tables.link_scan("acc")
+    assert scanned == ledger.head() - 1  # read up to the head it saw; the last message recorded after that
+    later = fix_ingest(ledger, tables).ingest_messages("t", [
+        report("F", "2", cl="CL-0002", order_id="X2", exec_id="s2-e3", extra=((32, "1"), (31, "100"))),
+    ])  # fmt: skip
+    assert later.recorded == 1 and ledger.order("acc", "S2").status is S.FILLED  # type: ignore[union-attr]
+
+
+def test_another_accounts_submissions_link_nothing(store_url, open_ledger):
+    ledger, tables = prepared(store_url, open_ledger)
+    ledger.open_account("other", exchange="fix", account_type="SPOT", base_currency="USDT", ts_event=1)
+    spec = msgspec.to_builtins(tables.instruments("fix")["BTCUSDT"])
+    pair = {"base_asset": spec.pop("base_asset"), "quote_asset": spec.pop("quote_asset")}
+    ledger.register_asset("other", spec, ts_event=2, **pair)
+    ledger.place_intent("other", intent("O1", quantity="1", price="100", symbol="BTCUSDT"))
+    ledger.start_submission("other", "O1", client_order_id="CL-9", ts_event=21)
+    summary = fix_ingest(ledger, tables).ingest_messages("t", [report("0", "0", cl="CL-9", order_id="X9",
+                                                                      exec_id="o-e1")])  # fmt: skip
+    assert summary.recorded == 1
+    assert ledger.order("acc", "ext:X9") is not None, "on this account, CL-9 names no intent"
+    assert ledger.order("other", "O1").status is S.PENDING_NEW  # type: ignore[union-attr]

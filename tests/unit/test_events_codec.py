@@ -269,3 +269,12 @@ def test_a_topic_that_disagrees_with_its_payload_is_refused():
     e = ev.IntentCanceled(account_id="a", intent_id="i", reason="r", ts_event=1, ts_recorded=2)
     with pytest.raises(ev.UnknownEventError, match="holds a IntentCanceled payload"):
         ev.decode("OrderExpired.v1", ev.encode(e))
+
+
+def test_topics_of_names_every_version_a_stored_event_may_carry():
+    assert ev.topics_of(ev.SubmissionStarted) == ("SubmissionStarted.v1",)
+    assert ev.topics_of(ev.LeverageSet) == ("LeverageSet.v1", "LeverageSet.v2")  # v1 is upcast when read
+    for name, cls in ev.CATALOGUE.items():
+        *older, current = ev.topics_of(cls)
+        assert current == f"{name}.v{cls.version}"
+        assert all((name, version) in ev.UPCASTERS for version in range(1, len(older) + 1)), name
