@@ -5,7 +5,7 @@
     position_at(ledger, ts_ns) -> int
     state_at(ledger, position=None, ts_ns=None) -> Replayed
     ensure_snapshots(ledger, every=20_000, cutoff="00:00", tz="UTC") -> list[int]
-    TradingCalendar(cutoff="00:00", tz="UTC"); day_bounds(ledger, day, ...) -> (first, last) | None
+    day_bounds(ledger, day, ...) -> (first, last) | None  (days under a `calendar.TradingCalendar`)
     replay_day(ledger, day, ...) -> DayReplay(day, books, opening_position, closing_position, events)
 
 Positions are notification ids: the log's total order. A position `p` means "every event with id <= p";
@@ -32,17 +32,16 @@ as-of query and a day: the same log gives the same positions everywhere.
 from __future__ import annotations
 
 import gc
-import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from decimal import localcontext
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kernel import events as ev
 from kernel.ledger import READ_PAGE_SIZE, Ledger
 from kernel.order import ARITHMETIC, Order
+from projections.calendar import TradingCalendar, as_date
 from projections.pages import Page, decode_page, notification_of, read_page
 from projections.snapshots import load_snapshot, save_snapshot
 from projections.state import Books, NotHeld
@@ -51,8 +50,6 @@ from projections.state import Books, NotHeld
 # Measured on a 1,000,000-event history: 51 snapshots (compressed) took 58 MB beside the log's 393 MB.
 SNAPSHOT_EVERY = 20_000
 GC_EVERY = 10_000  # events folded between young-generation collections while a fold pauses the collector
-NS_PER_SECOND = 1_000_000_000
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Replayed(NamedTuple):
@@ -330,64 +327,6 @@ def ensure_snapshots(ledger: Ledger, *, every: int = SNAPSHOT_EVERY, cutoff: str
 
 
 # ------------------------------------------------------------------------------------------ trading days
-_CUTOFF = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-
-
-class TradingCalendar:
-    """Trading days under a cut-off time in a time zone (on `ts_recorded`).
-
-    Day D ends at its close, `close_ns(D)`: the cut-off on date D in `tz`, where a cut-off of 00:00 is the
-    midnight that ends date D (24:00). So with the default 00:00 UTC a day is the UTC calendar date; with
-    17:00 America/New_York, day D runs from 17:00 New York time on D-1 to 17:00 on D (the FX convention:
-    what happens after the cut-off belongs to the next day). A day is [close(D-1), close(D)). Local times
-    are resolved by zoneinfo (a cut-off inside a DST gap or fold takes the offset before the change).
-    """
-
-    def __init__(self, cutoff: str = "00:00", tz: str = "UTC"):
-        match = _CUTOFF.match(cutoff) if isinstance(cutoff, str) else None
-        if match is None:
-            raise ValueError(f"cutoff: expected HH:MM (00:00 to 23:59), got {cutoff!r}")
-        try:
-            self.zone = ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
-            raise ValueError(f"tz: unknown time zone {tz!r} (use an IANA name such as Europe/London)") from None
-        self.cutoff, self.tz = cutoff, tz
-        self.time = time(int(match[1]), int(match[2]))
-        self._midnight = self.time == time(0, 0)
-
-    def close_ns(self, day: date) -> int:
-        """When day `day` closes: ns since the epoch, UTC."""
-        on = day + timedelta(days=1) if self._midnight else day
-        local = datetime.combine(on, self.time, tzinfo=self.zone)
-        delta = local.astimezone(UTC) - _EPOCH
-        return (delta.days * 86_400 + delta.seconds) * NS_PER_SECOND + delta.microseconds * 1_000
-
-    def open_ns(self, day: date) -> int:
-        """When day `day` opens: the close of the day before."""
-        return self.close_ns(day - timedelta(days=1))
-
-    def day_of(self, ts_ns: int) -> date:
-        """The trading day a time belongs to: the D with open_ns(D) <= ts_ns < close_ns(D)."""
-        seconds = ts_ns // NS_PER_SECOND
-        day = (_EPOCH + timedelta(seconds=seconds)).astimezone(self.zone).date()
-        while ts_ns >= self.close_ns(day):
-            day += timedelta(days=1)
-        while ts_ns < self.open_ns(day):
-            day -= timedelta(days=1)
-        return day
-
-
-def _as_date(day: date | str) -> date:
-    if isinstance(day, datetime):
-        raise TypeError(f"a trading day is a date, got the datetime {day!r}")
-    if isinstance(day, date):
-        return day
-    try:
-        return date.fromisoformat(day)
-    except (TypeError, ValueError):
-        raise ValueError(f"day: expected YYYY-MM-DD, got {day!r}") from None
-
-
 def _day_positions(ledger: Ledger, day: date, calendar: TradingCalendar) -> tuple[int, int]:
     """(opening, closing): the last id before the day opens, the last id before it closes."""
     opening = position_at(ledger, calendar.open_ns(day) - 1)
@@ -398,7 +337,7 @@ def _day_positions(ledger: Ledger, day: date, calendar: TradingCalendar) -> tupl
 def day_bounds(ledger: Ledger, day: date | str, cutoff: str = "00:00", tz: str = "UTC") -> tuple[int, int] | None:
     """(first, last) notification id of the trading day's events, or None for a day without events."""
     calendar = TradingCalendar(cutoff, tz)
-    opening, closing = _day_positions(ledger, _as_date(day), calendar)
+    opening, closing = _day_positions(ledger, as_date(day), calendar)
     if closing <= opening:
         return None
     first = _first_at_or_after(ledger, opening + 1, stop=closing)
@@ -411,7 +350,7 @@ def replay_day(ledger: Ledger, day: date | str, *, cutoff: str = "00:00", tz: st
     """Replay one trading day: the state at its opening (nearest snapshot, then the events up to the
     opening), then the day's own events folded. A day without events gives the opening books, unchanged,
     with `events == 0`."""
-    calendar, on = TradingCalendar(cutoff, tz), _as_date(day)
+    calendar, on = TradingCalendar(cutoff, tz), as_date(day)
     opening, closing = _day_positions(ledger, on, calendar)
     books = state_at(ledger, position=opening, page_size=page_size, evict=evict).books
     applied = books.events_applied
