@@ -25,9 +25,9 @@ from uuid import UUID
 import msgspec
 
 from kernel import events as ev
-from kernel.commands import account_stream_id, order_stream_id
 from kernel.errors import LedgerError, RequestRefused
 from kernel.ledger import Ledger
+from kernel.streams import account_stream_id, order_stream_id
 
 INGEST_BATCH_EVENTS = 5_000  # events per transaction when recording a file
 

@@ -27,20 +27,13 @@ from eventsourcing.utils import Environment
 
 from kernel import events as ev
 from kernel.account import Account
-from kernel.commands import (
-    Commands,
-    Decision,
-    account_key,
-    account_stream_id,
-    order_key,
-    order_stream_id,
-    stream_uuid,
-)
+from kernel.commands import Commands, Decision
 from kernel.errors import ConflictingFact, LedgerError, RequestRefused
 from kernel.exchange.models import OrderState
 from kernel.mapper import Envelope, MsgspecMapper
 from kernel.order import Order
 from kernel.stores import APP_NAME, env_for_url, resolve_store_url
+from kernel.streams import account_key, account_stream_id, order_key, order_stream_id, stream_uuid
 
 Aggregate = TypeVar("Aggregate", Order, Account)
 Clock = Callable[[], int]

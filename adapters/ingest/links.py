@@ -26,8 +26,8 @@ from collections.abc import Iterable
 from adapters.ingest.tables import IngestTables
 from adapters.translate.base import OrderRef, Untranslatable
 from kernel import events as ev
-from kernel.commands import EXTERNAL_INTENT_PREFIX, external_intent_id, order_key
 from kernel.ledger import READ_PAGE_SIZE, Ledger
+from kernel.streams import EXTERNAL_INTENT_PREFIX, external_intent_id, order_key
 
 SUBMISSION_TOPICS = ev.topics_of(ev.SubmissionStarted)
 

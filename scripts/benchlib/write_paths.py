@@ -222,7 +222,7 @@ def es_classes() -> tuple[type, type]:
     from eventsourcing.application import Application
     from eventsourcing.domain import Aggregate, event
 
-    from kernel.commands import order_stream_id
+    from kernel.streams import order_stream_id
 
     class BenchOrder(Aggregate):
         @staticmethod

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from kernel import events as ev
-from kernel.commands import order_stream_id
 from kernel.errors import ConflictingFact, RequestRefused
 from kernel.schema.order_spec import StandardOrderStatus as S
+from kernel.streams import order_stream_id
 
 from .concurrency_worker import fill_of
 from .helpers import ACCOUNT, D, intent, live_order, log, names, open_spot_account

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from adapters.ingest.tables import Quarantined, open_ingest_tables
 from kernel import events as ev
-from kernel.commands import account_key, order_key
 from kernel.schema.order_spec import AssetType
+from kernel.streams import account_key, order_key
 
 from .helpers import ACCOUNT, live_order, open_spot_account
 

@@ -24,8 +24,8 @@ from adapters.read_tables import (
     open_read_tables,
 )
 from kernel import events as ev
-from kernel.commands import order_stream_id
 from kernel.mapper import Envelope
+from kernel.streams import order_stream_id
 from projections import Books, ProjectionError, state_hash
 from projections.replay import ensure_snapshots
 from projections.snapshots import load_snapshot

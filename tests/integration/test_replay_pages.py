@@ -81,7 +81,7 @@ def test_snapshots_and_as_of_over_pages_hash_as_the_whole_fold(history: Ledger):
 def test_a_page_with_an_older_topic_is_decoded_row_by_row_and_upcast(history: Ledger):
     from eventsourcing.persistence import StoredEvent
 
-    from kernel.commands import account_stream_id
+    from kernel.streams import account_stream_id
 
     stream = account_stream_id(ACCOUNT)
     version = len(history.recorder.select_events(stream))

@@ -7,7 +7,7 @@ import uuid
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kernel.commands import LEDGER_NAMESPACE, order_key, stream_uuid
+from kernel.streams import LEDGER_NAMESPACE, order_key, stream_uuid
 
 
 @given(st.text())

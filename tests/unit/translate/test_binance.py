@@ -29,9 +29,9 @@ from adapters.translate.binance import (
     translate_spot,
 )
 from kernel import events as ev
-from kernel.commands import external_intent_id
 from kernel.ledger import Ledger
 from kernel.schema.order_spec import AssetType, OrderSide, OrderType, TimeInForce
+from kernel.streams import external_intent_id
 from projections import Books
 
 D = Decimal

@@ -17,9 +17,9 @@ from adapters.translate import ccxt_sim, ccxt_unified, get_format
 from adapters.translate.base import AccountFact, OrderFact, OrderRef, Translation, Untranslatable
 from adapters.translate.ccxt_unified import load_markets, translate
 from kernel import events as ev
-from kernel.commands import external_intent_id
 from kernel.ledger import Ledger
 from kernel.schema.order_spec import AssetType, OrderSide, OrderType, TimeInForce
+from kernel.streams import external_intent_id
 from projections import Books
 
 D = Decimal
