@@ -118,29 +118,25 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         """Up to `limit` rows of the log with `after < notification_id <= until` (no upper bound when `until`
         is None), in id order, as `(notification_id, topic, state)` tuples: what `select_notifications`
         gives without the originator columns and without building a `Notification` per row."""
-        if until is None:
-            statement, params = self.rows_statement, (after, limit)
-        else:
-            statement, params = self.rows_until_statement, (after, until, limit)
-        with self.datastore.get_connection() as conn, conn.cursor(binary=True, row_factory=tuple_row) as curs:
-            curs.execute(statement, params, prepare=True)
-            return curs.fetchall()
+        return self._read_rows(self.rows_statement, self.rows_until_statement, after, limit, until)
 
     def select_page(self, after: int, limit: int, until: int | None = None) -> tuple[list[int], str, bytes]:
         """The rows `select_rows` gives, aggregated by the server: `(ids, topics, states)` with `ids` the
         notification ids in order, `topics` their topics joined by "," and `states` their payloads joined
         by "," between "[" and "]" (the JSON array of the payloads, when each is one JSON value). No rows:
         `([], "", b"[]")`."""
-        if until is None:
-            statement, params = self.page_statement, (after, limit)
-        else:
-            statement, params = self.page_until_statement, (after, until, limit)
-        with self.datastore.get_connection() as conn, conn.cursor(binary=True, row_factory=tuple_row) as curs:
-            curs.execute(statement, params, prepare=True)
-            row = curs.fetchone()
+        rows = self._read_rows(self.page_statement, self.page_until_statement, after, limit, until)
+        row = rows[0] if rows else None
         if row is None or row[0] is None:
             return [], "", b"[]"
         return row[0], row[1], row[2]
+
+    def _read_rows(self, statement: Any, until_statement: Any, after: int, limit: int, until: int | None) -> list[Any]:
+        """Run one of the page reads (its form with an upper bound when `until` is given) on a binary cursor."""
+        params = (after, limit) if until is None else (after, until, limit)
+        with self.datastore.get_connection() as conn, conn.cursor(binary=True, row_factory=tuple_row) as curs:
+            curs.execute(statement if until is None else until_statement, params, prepare=True)
+            return curs.fetchall()
 
     def existing_originator_ids(self, originator_ids: Iterable[UUID]) -> set[UUID]:
         """Which of these streams hold an event (every stream has a version 1), in one query."""

@@ -60,3 +60,11 @@ def log(ledger: Any) -> list[tuple[int, Any]]:
 
 def D(text: str) -> Decimal:  # noqa: N802 - reads like the literal it is
     return Decimal(text)
+
+
+def placed_and_accepted(ledger: Any, account_id: str, intent_id: str, ts: int) -> None:
+    """A limit buy of 1 BTCUSDT at 100, submitted (client order id c-<intent>) and accepted (X-<intent>)."""
+    order = {"symbol": "BTCUSDT", "side": "BUY", "order_type": "LIMIT", "quantity": "1", "price": "100"}
+    ledger.place_intent(account_id, {"intent_id": intent_id, "order": order, "created_at": ts, "updated_at": ts})
+    ledger.start_submission(account_id, intent_id, client_order_id=f"c-{intent_id}", ts_event=ts + 1)
+    ledger.record_accepted(account_id, intent_id, exchange_order_id=f"X-{intent_id}", ts_event=ts + 2)

@@ -12,12 +12,11 @@ from projections import Books, state_hash
 from projections.pages import decode_page, notification_of, page_states, read_page
 from projections.replay import ensure_snapshots, replay, state_at
 
+from .helpers import placed_and_accepted
+
 
 def place(ledger: Ledger, intent_id: str, ts: int) -> None:
-    order = {"symbol": "BTCUSDT", "side": "BUY", "order_type": "LIMIT", "quantity": "1", "price": "100"}
-    ledger.place_intent(ACCOUNT, {"intent_id": intent_id, "order": order, "created_at": ts, "updated_at": ts})
-    ledger.start_submission(ACCOUNT, intent_id, client_order_id=f"c-{intent_id}", ts_event=ts + 1)
-    ledger.record_accepted(ACCOUNT, intent_id, exchange_order_id=f"X-{intent_id}", ts_event=ts + 2)
+    placed_and_accepted(ledger, ACCOUNT, intent_id, ts)
 
 
 @pytest.fixture
