@@ -32,7 +32,7 @@ from kernel.errors import ConflictingFact, LedgerError, RequestRefused
 from kernel.exchange.models import OrderState
 from kernel.mapper import Envelope, MsgspecMapper
 from kernel.order import Order
-from kernel.stores import APP_NAME, env_for_url, resolve_store_url
+from kernel.stores import APP_NAME, env_for_url, prepare_store, resolve_store_url
 from kernel.streams import account_key, account_stream_id, order_key, order_stream_id, stream_uuid
 
 Aggregate = TypeVar("Aggregate", Order, Account)
@@ -53,6 +53,7 @@ class Ledger(Commands):
 
     def __init__(self, env: dict[str, str], *, clock: Clock = time.time_ns, store_url: str = ""):
         self.store_url = store_url
+        prepare_store(env)
         self.factory = InfrastructureFactory.construct(Environment(APP_NAME, env))
         self.recorder: ApplicationRecorder = self.factory.application_recorder()
         self.mapper = MsgspecMapper(compressor=self.factory.compressor(), cipher=self.factory.cipher())

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import getpass
 import os
+import sqlite3
+import time
+from contextlib import closing
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from kernel.errors import StoreConfigError
@@ -79,3 +82,32 @@ def env_for_url(url: str) -> dict[str, str]:
     raise StoreConfigError(
         f"store URL {url!r}: unknown scheme {parts.scheme!r} (use memory://, sqlite:///PATH or postgresql://...)"
     )
+
+
+WAL_SWITCH_TIMEOUT_S = 30.0
+
+
+def prepare_store(env: dict[str, str]) -> None:
+    """What must happen before eventsourcing opens a store: on SQLite, put the file in WAL mode.
+
+    eventsourcing switches the file to WAL as it makes its first connection. The switch takes an
+    exclusive lock, and SQLite gives up on it at once (SQLITE_BUSY, "database is locked"), without the
+    busy timeout, when other processes opening the same new file hold the file. Done here with retries;
+    once the file is in WAL mode (kept in the file), eventsourcing only reads the mode. Any other error
+    is left for eventsourcing to report as it always does.
+    """
+    if env.get("PERSISTENCE_MODULE") != "eventsourcing.sqlite":
+        return
+    path = env["SQLITE_DBNAME"]
+    if ":memory:" in path or "mode=memory" in path:
+        return
+    deadline = time.monotonic() + WAL_SWITCH_TIMEOUT_S
+    while True:
+        try:
+            with closing(sqlite3.connect(path, uri=True, timeout=WAL_SWITCH_TIMEOUT_S)) as conn:
+                conn.execute("PRAGMA journal_mode=WAL").fetchone()
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                return  # eventsourcing reports it (or, for a lock, meets it again) on opening
+        time.sleep(0.005)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+
 import pytest
 
 from kernel.errors import StoreConfigError
 from kernel.ledger import Ledger
-from kernel.stores import DEFAULT_STORE_URL, STORE_URL_ENV, env_for_url, resolve_store_url
+from kernel.stores import DEFAULT_STORE_URL, STORE_URL_ENV, env_for_url, prepare_store, resolve_store_url
 
 
 @pytest.mark.parametrize(
@@ -60,3 +63,20 @@ def test_postgres_url_parts():
     assert (env["POSTGRES_SCHEMA"], env["POSTGRES_POOL_SIZE"]) == ("day1", "4")
     assert env["POSTGRES_ENABLE_DB_FUNCTIONS"] == "no"  # unsafe in eventsourcing 9.5.x (see DESIGN)
     assert env_for_url("postgresql://h/db")["POSTGRES_SCHEMA"] == "public"
+
+
+def test_a_new_sqlite_file_is_put_in_wal_mode_before_eventsourcing_opens_it(tmp_path):
+    """eventsourcing's own switch to WAL, made by several processes opening a new file at once, failed at
+    once with "database is locked" (seen in CI); the ledger makes the switch first, with retries."""
+    path = tmp_path / "new.db"
+    env = env_for_url(f"sqlite:///{path}")
+    threads = [threading.Thread(target=prepare_store, args=(env,)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    prepare_store(env_for_url("memory://"))  # nothing to prepare
+    prepare_store(env_for_url(f"sqlite:///{tmp_path}/no/such/dir/x.db"))  # left for eventsourcing to report
+    assert not (tmp_path / "no").exists()
