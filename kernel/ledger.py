@@ -13,7 +13,7 @@ import gc
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TypeVar
 from uuid import UUID
 
@@ -196,15 +196,17 @@ class Ledger(Commands):
         """The last notification id in the log (0 when empty)."""
         return self.recorder.max_notification_id() or 0
 
-    def read(self, *, after: int = 0, until: int | None = None,
-             page_size: int = READ_PAGE_SIZE) -> Iterator[tuple[int, ev.Event]]:  # fmt: skip
-        """The log in order, as (notification id, event), fetched in pages of `page_size`."""
-        for notification in self.read_stored(after=after, until=until, page_size=page_size):
+    def read(self, *, after: int = 0, until: int | None = None, page_size: int = READ_PAGE_SIZE,
+             topics: Sequence[str] = ()) -> Iterator[tuple[int, ev.Event]]:  # fmt: skip
+        """The log in order, as (notification id, event), fetched in pages of `page_size`; with `topics`
+        (e.g. `events.topics_of(cls)`), only the events stored under those topics."""
+        for notification in self.read_stored(after=after, until=until, page_size=page_size, topics=topics):
             yield notification.id, self.mapper.decode(notification)
 
-    def read_stored(self, *, after: int = 0, until: int | None = None, page_size: int = READ_PAGE_SIZE):
+    def read_stored(self, *, after: int = 0, until: int | None = None, page_size: int = READ_PAGE_SIZE,
+                    topics: Sequence[str] = ()):  # fmt: skip
         while True:
-            page = self.recorder.select_notifications(start=after, limit=page_size, stop=until,
+            page = self.recorder.select_notifications(start=after, limit=page_size, stop=until, topics=topics,
                                                       inclusive_of_start=False)  # fmt: skip
             yield from page
             if len(page) < page_size:

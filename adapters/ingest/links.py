@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from adapters.ingest.tables import IngestTables
 from adapters.translate.base import OrderRef, Untranslatable
 from kernel import events as ev
-from kernel.ledger import READ_PAGE_SIZE, Ledger
+from kernel.ledger import Ledger
 from kernel.streams import EXTERNAL_INTENT_PREFIX, external_intent_id, order_key
 
 SUBMISSION_TOPICS = ev.topics_of(ev.SubmissionStarted)
@@ -56,17 +56,9 @@ class OrderLinks:
             self.scanned = start
             return
         found: dict[str, str] = {}
-        position = start
-        while position < head:
-            page = self.ledger.recorder.select_notifications(position, READ_PAGE_SIZE, stop=head,
-                                                             topics=SUBMISSION_TOPICS, inclusive_of_start=False)  # fmt: skip
-            for notification in page:
-                e = self.ledger.mapper.decode(notification)
-                if e.account_id == self.account_id and e.client_order_id and e.client_order_id != e.intent_id:
-                    found.setdefault("c:" + e.client_order_id, e.intent_id)  # the first submission under it
-            if len(page) < READ_PAGE_SIZE:
-                break
-            position = page[-1].id
+        for _, e in self.ledger.read(after=start, until=head, topics=SUBMISSION_TOPICS):
+            if e.account_id == self.account_id and e.client_order_id and e.client_order_id != e.intent_id:
+                found.setdefault("c:" + e.client_order_id, e.intent_id)  # the first submission under it
         self.tables.put_order_links(self.account_id, found, scanned=head)
         for link, intent_id in found.items():
             self.links.setdefault(link, intent_id)
