@@ -10,7 +10,9 @@ How it goes:
 3. Then batches: read up to `batch_size` notifications after the position (one query), fold them (cut
    short after `max_batch_s`; `projections.replay.fold_notification`, which revives an order the books
    evicted when a late fact for it comes), and write the changed rows with the batch's last notification
-   id as the tracking position, in one transaction (`ReadTables.write`); then the batch's closed orders
+   id as the tracking position, in one transaction (`ReadTables.write`), with the versions of the
+   position, balance and account rows each event made (`Versions`: the history as-of queries read);
+   then the batch's closed orders
    leave the books (`Books.evict_closed`: memory follows the open orders; their rows stay in the tables). A crash anywhere loses at most the batch
    in flight, whose rows roll back with its tracking: a restart redoes it, exactly once.
 4. `follow=True`: after catching up, wait for more. On PostgreSQL a LISTEN on the events table's channel
@@ -37,9 +39,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.read_tables import ReadTables, ReadTablesError, open_read_tables
+from adapters.read_tables import FORMAT, ReadTables, ReadTablesError, open_read_tables
+from adapters.read_tables.base import Versions
 from kernel.ledger import Ledger
-from projections import Books, ProjectionError
+from projections import Books, Changes, ProjectionError
 from projections.replay import fold_notification
 from projections.snapshots import load_snapshot
 
@@ -147,10 +150,13 @@ class Projector:
         self.position = 0
         self._buffer: list[Any] = []  # notifications read but not folded yet (a batch cut short)
         self._page_full = False  # the last page read held `batch_size` notifications: maybe more behind
+        self.versions = Versions()
 
     def start(self, stop: Stop) -> bool:
         """Create the tables, read the tracking position and rebuild the books there. False if stopped."""
         self.tables.create()
+        if self.tables.stored_format() != FORMAT:  # derived rows in an older format: rebuild them from the log
+            self.tables.reset()
         position = self.tables.position()
         head = self.ledger.head()
         if position > head:
@@ -161,6 +167,7 @@ class Projector:
             return False
         books.take_changes()  # those rows are in the tables already
         self.books, self.position, self._buffer = books, position, []
+        self.versions = Versions()
         return True
 
     def run_batch(self) -> int:
@@ -177,19 +184,25 @@ class Projector:
         pending, ledger = self._buffer, self.ledger
         deadline = time.perf_counter() + self.max_batch_s
         recorded: list[int] = []
+        changed: list[Changes] = []
+        capture = self.versions.capture
         last = self.position
         try:
             for notification in pending:
                 event = fold_notification(ledger, books, notification)  # on an error, changes no figure
                 recorded.append(event.ts_recorded)
                 last = notification.id
+                changes = books.take_changes()  # this event's: its versions are as of its id
+                if changes.positions or changes.balances or changes.accounts:
+                    capture(books, changes, last)
+                changed.append(changes)
                 if len(recorded) % 256 == 0 and time.perf_counter() > deadline:
                     break
         except Exception as e:
             # A notification the books cannot fold: commit what came before it, then stop here.
             self._buffer = pending[len(recorded) :]
             if recorded:
-                self._commit(books, last, pending[0].id, recorded)
+                self._commit(books, last, pending[0].id, recorded, changed)
             self.books = None
             raise ProjectionError(f"notification {self._buffer[0].id}: {e} (the read tables are at "
                                   f"{self.position})") from e  # fmt: skip
@@ -197,12 +210,12 @@ class Projector:
             self.books = None  # folded past what the tables hold
             raise
         self._buffer = pending[len(recorded) :]
-        self._commit(books, last, pending[0].id, recorded)
+        self._commit(books, last, pending[0].id, recorded, changed)
         return len(recorded)
 
-    def _commit(self, books: Books, last: int, first: int, recorded: list[int]) -> None:
+    def _commit(self, books: Books, last: int, first: int, recorded: list[int], changed: list[Changes]) -> None:
         try:
-            rows = self.tables.write(books, books.take_changes(), last)
+            rows = self.tables.write(books, Changes.union(changed), last, self.versions.take())
             # The batch's rows are written: its closed orders may leave the books (their rows stay).
             books.evict_closed()
         except BaseException:

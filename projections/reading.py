@@ -5,6 +5,7 @@ holds no state of its own); every list is sorted by key.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -26,6 +27,15 @@ class Changes:
     positions: tuple[PositionKey, ...] = ()
     balances: tuple[BalanceKey, ...] = ()
     accounts: tuple[str, ...] = ()
+
+    @classmethod
+    def union(cls, changes: Iterable[Changes]) -> Changes:
+        """Every key any of `changes` lists, each sorted."""
+        parts: tuple[set, set, set, set] = (set(), set(), set(), set())
+        for c in changes:
+            for part, keys in zip(parts, (c.orders, c.positions, c.balances, c.accounts), strict=True):
+                part.update(keys)
+        return cls(*(tuple(sorted(part)) for part in parts))
 
 
 class BooksReading:

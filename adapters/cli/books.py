@@ -14,7 +14,7 @@ from rich.table import Table
 
 from adapters.cli.app import UsageError, cli, open_ledger, out
 from adapters.projector import project
-from adapters.read_tables import ReadTables, ReadTablesError, open_read_tables
+from adapters.read_tables import FORMAT, ReadTables, ReadTablesError, open_read_tables
 from adapters.timeparse import parse_day, parse_time_ns
 from kernel.ledger import Ledger
 from projections import Books, state_hash
@@ -23,6 +23,7 @@ from projections.replay import (
     Replayed,
     TradingCalendar,
     ensure_snapshots,
+    position_at,
     replay,
     replay_day,
     state_at,
@@ -87,16 +88,39 @@ def _at(ledger: Ledger, *, day: str | None, until: str | None, position: int | N
         if day is not None:
             closing = replay_day(ledger, parse_day(day), evict=False, **day_opts)
             return Replayed(closing.books, closing.closing_position)
-        if until is not None:
-            return state_at(ledger, ts_ns=parse_time_ns(until), evict=False)
     except ValueError as e:
         message = str(e)
         if message.startswith(("cutoff:", "tz:")):  # the calendar names the option itself
             raise UsageError(f"--{message}") from None
         raise UsageError(f"{chosen[0]} {message}") from None
+    if until is not None:
+        position = _position_at(ledger, until, until_option)
     if position is not None:
         return state_at(ledger, position=position, evict=False)
     return replay(ledger, evict=False)  # every order listed: see `projections` (Memory)
+
+
+def _position_at(ledger: Ledger, time: str, option: str) -> int:
+    """The log position as of TIME (the last event recorded at or before it)."""
+    try:
+        return position_at(ledger, parse_time_ns(time))
+    except ValueError as e:
+        raise UsageError(f"{option} {e}") from None
+
+
+def _tables_at(ledger: Ledger, position: int) -> ReadTables | None:
+    """The read tables if they hold the books as of `position` (built, this format, projected that far);
+    else None, and the books are folded instead (`state_at`): the answer is the same, only slower."""
+    if store_is_memory(ledger):
+        return None
+    tables = open_read_tables(ledger)
+    try:
+        if tables.stored_format() == FORMAT and tables.covers(position):
+            return tables
+    except ReadTablesError:  # not built yet
+        pass
+    tables.close()
+    return None
 
 
 @cli.command("replay")
@@ -134,9 +158,17 @@ def query(store_url: str, what: str, account: str | None, symbol: str | None, op
     them current), or as of a time from the log."""
     with open_ledger(store_url) as ledger:
         if as_of is not None:
-            books = _at(ledger, day=None, until=as_of, position=None, until_option="--as-of").books
-            _check_account(books.account_ids(), account)
-            rows = _rows_from_books(books, what, account, symbol, open_only)
+            position = _position_at(ledger, as_of, "--as-of")
+            tables = _tables_at(ledger, position) if what != "orders" else None  # orders have no history
+            if tables is not None:
+                with tables:
+                    if account is not None:
+                        _check_account([s.account_id for s in tables.accounts_at(position)], account)
+                    rows = _rows_from_tables(tables, what, account, symbol, open_only, position)
+            else:
+                books = state_at(ledger, position=position, evict=False).books
+                _check_account(books.account_ids(), account)
+                rows = _rows_from_books(books, what, account, symbol, open_only)
         else:
             try:
                 with _tables(ledger) as tables:
@@ -211,15 +243,20 @@ def _rows_from_books(books: Books, what: str, account: str | None, symbol: str |
 
 
 def _rows_from_tables(tables: ReadTables, what: str, account: str | None, symbol: str | None,
-                      open_only: bool) -> list[dict]:  # fmt: skip
+                      open_only: bool, position: int | None = None) -> list[dict]:  # fmt: skip
+    """The rows now, or as of `position` (the history: not for orders)."""
     if what == "orders":
+        assert position is None, "orders have no history"
         return [v.model_dump(mode="json") for v in tables.orders(account, symbol=symbol, open_only=open_only)]
     if what == "positions":
-        rows = tables.positions(account, symbol=symbol, open_only=open_only)
+        rows = (tables.positions(account, symbol=symbol, open_only=open_only) if position is None else
+                tables.positions_at(position, account, symbol=symbol, open_only=open_only))  # fmt: skip
         return [r.position.model_dump(mode="json") for r in rows]
     if what == "balances":
-        return [{"account_id": r.account_id, **r.balance.model_dump(mode="json")} for r in tables.balances(account)]
-    return [s.model_dump(mode="json") for s in tables.accounts(account)]
+        found = tables.balances(account) if position is None else tables.balances_at(position, account)
+        return [{"account_id": r.account_id, **r.balance.model_dump(mode="json")} for r in found]
+    states = tables.accounts(account) if position is None else tables.accounts_at(position, account)
+    return [s.model_dump(mode="json") for s in states]
 
 
 def _print_rows(what: str, rows: list[dict]) -> None:

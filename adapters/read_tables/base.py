@@ -10,6 +10,16 @@ model equal to the one the books gave. One more table tracks how far the rows ar
     ledger_read_accounts   (account_id)             AccountState  exchange, equity, margin, PnL
     ledger_read_tracking   (projection)             position: the last notification id the rows include
 
+History: every version of a position, balance and account row, keyed by the notification id that made it
+(`<table>_history`: the key columns, `position`, `data`; `data` NULL for a key the books dropped). The
+projector records a version after each event that changed the row (an unchanged row is not repeated), in
+the same transaction as the rows and the tracking. So `positions_at(p)` / `balances_at(p)` /
+`accounts_at(p)` are the books as of any p up to the tracking position, read by index instead of folded:
+the as-of queries a risk tool makes. An account's version leaves out its balances and positions (those
+have versions of their own, and would repeat on every fill); reading puts them back. Orders have no
+history: the books as of p need every open order, which a fold from a snapshot gives
+(`projections.replay.state_at`).
+
 Exactly once: `write` puts a batch's changed rows and the new tracking position in ONE transaction, after
 checking that the stored position is still the one this object last read or wrote (else
 `TrackingConflict`, and nothing is written: another projector moved the tables). So the rows always equal
@@ -36,7 +46,7 @@ from kernel.lifecycle import TERMINAL
 from projections import Books, Changes, OrderView
 
 PROJECTION = "books"  # the tracking row's name: one projection keeps all four tables
-FORMAT = 1  # the rows' format; a change to the columns or to what `data` holds bumps it
+FORMAT = 2  # the rows' format; a change to the columns or to what `data` holds bumps it. 2: history
 NOT_CREATED = "the read tables are not built yet: run `ledger project`"
 
 
@@ -81,6 +91,28 @@ ACCOUNTS = Table("ledger_read_accounts", ("account_id",), (
     ("total_realized_pnl", N), ("total_unrealized_pnl", N), ("updated_at", I), ("data", J),
 ), AccountState)  # fmt: skip
 TABLES = (ORDERS, POSITIONS, BALANCES, ACCOUNTS)
+
+
+@dataclass(frozen=True)
+class HistoryTable:
+    """The versions of `of`'s rows: (key..., position, data)."""
+
+    of: Table
+
+    @property
+    def name(self) -> str:
+        return f"{self.of.name}_history"
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return self.of.key
+
+    @property
+    def all_columns(self) -> tuple[str, ...]:
+        return (*self.of.key, "position", "data")
+
+
+HISTORY = {t.name: HistoryTable(t) for t in (POSITIONS, BALANCES, ACCOUNTS)}
 TRACKING_TABLE = "ledger_read_tracking"
 INDEXES = (  # (table, index suffix, columns): the queries `ledger query` makes
     (ORDERS, "open", ("account_id", "is_open")), (ORDERS, "symbol", ("symbol",)),
@@ -116,13 +148,15 @@ def _account_row(key: str, s: AccountState) -> Row:
 
 @dataclass
 class Rows:
-    """What one batch writes: per table, rows to upsert and keys to delete (a key the books no longer have)."""
+    """What one batch writes: per table, rows to upsert and keys to delete (a key the books no longer have);
+    per history table (by name), the versions to insert."""
 
     upserts: dict[str, list[Row]] = field(default_factory=lambda: {t.name: [] for t in TABLES})
     deletes: dict[str, list[tuple[str, ...]]] = field(default_factory=lambda: {t.name: [] for t in TABLES})
+    history: dict[str, list[Row]] = field(default_factory=lambda: {h.name: [] for h in HISTORY.values()})
 
     def __len__(self) -> int:
-        return sum(map(len, self.upserts.values())) + sum(map(len, self.deletes.values()))
+        return sum(len(rows) for part in (self.upserts, self.deletes, self.history) for rows in part.values())
 
 
 def rows_of(books: Books, changes: Changes) -> Rows:
@@ -145,6 +179,46 @@ def rows_of(books: Books, changes: Changes) -> Rows:
             else:
                 rows.upserts[table.name].append(encode(key, model))
     return rows
+
+
+def _account_version(state: AccountState) -> str:
+    return state.model_dump_json(exclude={"balances", "positions"})  # they have versions of their own
+
+
+class Versions:
+    """The history rows of a batch: after each event, `capture(books, changes, position)` with the keys
+    that event changed (`Books.take_changes()`); a row equal to its key's last version is not repeated."""
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, tuple[str, ...]], str | None] = {}
+        self.rows: dict[str, list[Row]] = {h.name: [] for h in HISTORY.values()}
+
+    def capture(self, books: Books, changes: Changes, position: int) -> None:
+        parts: tuple[tuple[Table, Sequence[Any], Callable[..., Any], Callable[[Any], str]], ...] = (
+            (POSITIONS, changes.positions, books.position, BaseModel.model_dump_json),
+            (BALANCES, changes.balances, books.balance, BaseModel.model_dump_json),
+            (ACCOUNTS, changes.accounts, books.account_state, _account_version),
+        )
+        last = self._last
+        for table, keys, read, dump in parts:
+            name = HISTORY[table.name].name
+            for key in keys:
+                key = key if isinstance(key, tuple) else (key,)
+                model = read(*key)
+                data = None if model is None else dump(model)
+                seen = last.get((name, key), _NEVER)
+                if seen == data or (seen is _NEVER and data is None):
+                    continue
+                last[(name, key)] = data
+                self.rows[name].append((*key, position, data))
+
+    def take(self) -> dict[str, list[Row]]:
+        """The rows captured since the last call (the last versions are kept, to compare with)."""
+        rows, self.rows = self.rows, {h.name: [] for h in HISTORY.values()}
+        return rows
+
+
+_NEVER: Any = object()
 
 
 def all_changes(books: Books) -> Changes:
@@ -196,6 +270,11 @@ class ReadTables(ABC):
         JSON text or the parsed JSON value."""
 
     @abstractmethod
+    def _select_at(self, history: HistoryTable, position: int, where: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """(key columns..., data) of each key's last version at or before `position` whose key columns equal
+        `where`, sorted by key; keys whose last version is NULL (dropped) or that had none yet are left out."""
+
+    @abstractmethod
     def _clear(self) -> None:
         """Delete every row and set the tracking position to 0, in one transaction."""
 
@@ -218,13 +297,22 @@ class ReadTables(ABC):
         self._expected = position
         return position
 
-    def write(self, books: Books, changes: Changes, position: int) -> int:
-        """Write the rows of `changes` as `books` has them, and the tracking `position`, in one transaction.
-        Returns the number of rows written or deleted."""
+    def stored_format(self) -> int:
+        """The format the stored rows are in (`FORMAT` is what this version writes)."""
+        return self._read_tracking()[1]
+
+    def write(self, books: Books, changes: Changes, position: int,
+              history: dict[str, list[Row]] | None = None) -> int:  # fmt: skip
+        """Write the rows of `changes` as `books` has them, the `history` versions (`Versions.take()`) and
+        the tracking `position`, in one transaction. Returns the number of rows written or deleted."""
         expected = self.position() if self._expected is None else self._expected
         if position < expected:
             raise ReadTablesError(f"tracking cannot go back from {expected} to {position}")
         rows = rows_of(books, changes)
+        for name, versions in (history or {}).items():
+            if any(row[-2] <= expected or row[-2] > position for row in versions):
+                raise ReadTablesError(f"history rows of {name} outside the batch ({expected}, {position}]")
+            rows.history[name] = versions
         if not rows and position == expected:
             return 0
         try:
@@ -258,6 +346,52 @@ class ReadTables(ABC):
 
     def accounts(self, account_id: str | None = None) -> list[AccountState]:
         return [_decode(AccountState, r[-1]) for r in self._select(ACCOUNTS, _where(account_id=account_id))]
+
+    # -- reading as of a position (the history); each equals what the books folded to `position` give
+    def covers(self, position: int) -> bool:
+        """Whether the tables can answer as of `position` (the rows include it)."""
+        return 0 <= position <= self.position()
+
+    def _history(self, table: Table, position: int, where: dict[str, Any]) -> list[tuple[Any, ...]]:
+        if not self.covers(position):
+            raise ReadTablesError(f"the read tables are at position {self._expected}, before {position}: "
+                                  "run `ledger project`")  # fmt: skip
+        return self._select_at(HISTORY[table.name], position, where)
+
+    def positions_at(self, position: int, account_id: str | None = None, *, symbol: str | None = None,
+                     open_only: bool = False) -> list[PositionRow]:  # fmt: skip
+        rows = self._history(POSITIONS, position, _where(account_id=account_id, symbol=symbol))
+        found = [PositionRow(a, s, _decode(Position, d)) for a, s, d in rows]
+        return [r for r in found if r.position.asset.quantity != 0] if open_only else found
+
+    def balances_at(self, position: int, account_id: str | None = None) -> list[BalanceRow]:
+        rows = self._history(BALANCES, position, _where(account_id=account_id))
+        return [BalanceRow(a, asset, _decode(Balance, d)) for a, asset, d in rows]
+
+    def accounts_at(self, position: int, account_id: str | None = None) -> list[AccountState]:
+        """Each account's version, its balances and open positions as of `position` put back in."""
+        states = [_decode(AccountState, r[-1]) for r in self._history(ACCOUNTS, position,
+                                                                       _where(account_id=account_id))]  # fmt: skip
+        return [s.model_copy(update={
+            "balances": [r.balance for r in self.balances_at(position, s.account_id)],
+            "positions": [r.position for r in self.positions_at(position, s.account_id, open_only=True)],
+        }) for s in states]  # fmt: skip
+
+
+def history_sql(history: HistoryTable, where: dict[str, Any], mark: str, *, prefix: str = "",
+                collate: str = "") -> str:  # fmt: skip
+    """The as-of query both databases run: for each key of the current table (a key once there stays: the
+    books never drop a position, balance or opened account), its last version at or before the position
+    (the first parameter, then `where`'s values), one index probe per key. `mark`: the placeholder;
+    `prefix`: the tables' schema and a dot; `collate`: after each ORDER BY column."""
+    current, versions = f"{prefix}{history.of.name}", f"{prefix}{history.name}"
+    match = " AND ".join(f"h.{k} = k.{k}" for k in history.key)
+    latest = " AND ".join(f"x.{k} = k.{k}" for k in history.key)
+    filters = "".join(f" AND k.{column} = {mark}" for column in where)
+    return (f"SELECT {', '.join(f'k.{c}' for c in history.key)}, h.data FROM {current} k "
+            f"JOIN {versions} h ON {match} AND h.position = (SELECT max(x.position) FROM {versions} x "
+            f"WHERE {latest} AND x.position <= {mark}) "
+            f"WHERE h.data IS NOT NULL{filters} ORDER BY {', '.join(f'k.{c}{collate}' for c in history.key)}")
 
 
 def _where(**filters: Any) -> dict[str, Any]:

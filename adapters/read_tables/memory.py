@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from typing import Any
 
 from adapters.read_tables.base import (
     FORMAT,
+    HISTORY,
     NOT_CREATED,
     TABLES,
+    HistoryTable,
     ReadTables,
     ReadTablesError,
     Row,
@@ -16,6 +19,8 @@ from adapters.read_tables.base import (
     Table,
     TrackingConflict,
 )
+
+Versions = dict[tuple[str, ...], tuple[list[int], list[Any]]]  # key -> (positions, data), in position order
 
 
 class MemoryReadTables(ReadTables):
@@ -25,6 +30,7 @@ class MemoryReadTables(ReadTables):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.tables: dict[str, dict[tuple[str, ...], Row]] = {}
+        self.history: dict[str, Versions] = {h.name: {} for h in HISTORY.values()}
         self.tracking: int | None = None
 
     def create(self) -> None:
@@ -54,7 +60,18 @@ class MemoryReadTables(ReadTables):
                 for key in rows.deletes[table.name]:
                     data.pop(tuple(key), None)
                 new[table.name] = data
-            self.tables, self.tracking = new, position
+            history = {name: dict(versions) for name, versions in self.history.items()}
+            for name, rows_in in rows.history.items():
+                fresh: set[tuple[str, ...]] = set()  # keys whose lists are this batch's copies
+                for *key_columns, at, data in rows_in:
+                    key = tuple(key_columns)
+                    if key not in fresh:
+                        positions, datas = history[name].get(key, ((), ()))
+                        history[name][key] = (list(positions), list(datas))
+                        fresh.add(key)
+                    history[name][key][0].append(at)
+                    history[name][key][1].append(data)
+            self.tables, self.history, self.tracking = new, history, position
 
     def _select(self, table: Table, where: dict[str, Any]) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -67,7 +84,18 @@ class MemoryReadTables(ReadTables):
             return [(*row[:width], row[-1]) for _, row in sorted(rows.items())
                     if all(row[at[c]] == v for c, v in where.items())]  # fmt: skip
 
+    def _select_at(self, history: HistoryTable, position: int, where: dict[str, Any]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            at = {column: history.key.index(column) for column in where}
+            found = []
+            for key, (positions, datas) in sorted(self.history[history.name].items()):
+                i = bisect_right(positions, position)
+                if i and datas[i - 1] is not None and all(key[at[c]] == v for c, v in where.items()):
+                    found.append((*key, datas[i - 1]))
+            return found
+
     def _clear(self) -> None:
         with self._lock:
             self.tables = {table.name: {} for table in TABLES}
+            self.history = {h.name: {} for h in HISTORY.values()}
             self.tracking = 0

@@ -14,16 +14,19 @@ from psycopg.sql import SQL, Composed, Identifier, Placeholder
 
 from adapters.read_tables.base import (
     FORMAT,
+    HISTORY,
     INDEXES,
     NOT_CREATED,
     PROJECTION,
     TABLES,
     TRACKING_TABLE,
+    HistoryTable,
     ReadTables,
     ReadTablesError,
     Rows,
     Table,
     TrackingConflict,
+    history_sql,
 )
 
 TYPES = {"text": "text", "numeric": "numeric", "bool": "boolean", "bigint": "bigint", "json": "jsonb"}
@@ -73,6 +76,9 @@ class PostgresReadTables(ReadTables):
                 "INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) DO UPDATE SET {}").format(
                 name, _names(t.all_columns), _names(t.all_columns), stage, _names(t.key), updates)  # fmt: skip
 
+        self._version_copy = {h.name: SQL("COPY {}.{} ({}) FROM STDIN (FORMAT BINARY)").format(
+            s, Identifier(h.name), _names(h.all_columns)) for h in HISTORY.values()}  # fmt: skip
+
     @classmethod
     def for_datastore(cls, datastore: Any) -> PostgresReadTables:
         """Tables in the same database and schema as an eventsourcing `PostgresDatastore`."""
@@ -112,6 +118,11 @@ class PostgresReadTables(ReadTables):
                 for c in t.all_columns)  # fmt: skip
             statements.append(SQL("CREATE TABLE IF NOT EXISTS {}.{} ({}, PRIMARY KEY ({}))").format(
                 s, Identifier(t.name), columns, _names(t.key)))  # fmt: skip
+        for h in HISTORY.values():  # the key then the position: each key's versions in order, for `_select_at`
+            key = SQL(", ").join(SQL("{} text NOT NULL").format(Identifier(k)) for k in h.key)
+            statements.append(SQL("CREATE TABLE IF NOT EXISTS {}.{} ({}, position bigint NOT NULL, data jsonb, "
+                                  "PRIMARY KEY ({}, position))").format(
+                s, Identifier(h.name), key, _names(h.key)))  # fmt: skip
         for t, suffix, columns in INDEXES:
             statements.append(SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} ({})").format(
                 Identifier(f"{t.name}_{suffix}"), s, Identifier(t.name), _names(columns)))  # fmt: skip
@@ -157,6 +168,12 @@ class PostgresReadTables(ReadTables):
                 cur.execute(self._stage_upsert[t.name])
             elif upserts:
                 cur.executemany(self._upsert[t.name], upserts)
+        for name, versions in rows.history.items():
+            if versions:  # plain inserts: a version is written once, in the batch that made it
+                with cur.copy(self._version_copy[name]) as copy:
+                    copy.set_types([*(["text"] * (len(versions[0]) - 2)), "int8", "jsonb"])
+                    for row in versions:
+                        copy.write_row(row)
 
     def _select(self, table: Table, where: dict[str, Any]) -> list[tuple[Any, ...]]:
         query = SQL("SELECT {}, data FROM {}.{}").format(_names(table.key), Identifier(self.schema),
@@ -170,9 +187,17 @@ class PostgresReadTables(ReadTables):
         except psycopg.errors.UndefinedTable:
             raise ReadTablesError(NOT_CREATED) from None
 
+    def _select_at(self, history: HistoryTable, position: int, where: dict[str, Any]) -> list[tuple[Any, ...]]:
+        prefix = Identifier(self.schema).as_string(self.conn) + "."
+        sql = history_sql(history, where, "%s", prefix=prefix, collate=' COLLATE "C"')
+        try:
+            return [tuple(row) for row in self.conn.execute(sql.encode(), (position, *where.values()))]
+        except psycopg.errors.UndefinedTable:
+            raise ReadTablesError(NOT_CREATED) from None
+
     def _clear(self) -> None:
         with self.conn.transaction(), self.conn.cursor() as cur:
-            for t in TABLES:
+            for t in (*TABLES, *HISTORY.values()):
                 cur.execute(SQL("DELETE FROM {}.{}").format(Identifier(self.schema), Identifier(t.name)))
             cur.execute(SQL("UPDATE {} SET position = 0, format = %s, updated_at = now() WHERE projection = %s")
                         .format(self._tracking), (FORMAT, PROJECTION))  # fmt: skip

@@ -13,17 +13,20 @@ from typing import Any
 
 from adapters.read_tables.base import (
     FORMAT,
+    HISTORY,
     INDEXES,
     NOT_CREATED,
     PROJECTION,
     TABLES,
     TRACKING_TABLE,
+    HistoryTable,
     ReadTables,
     ReadTablesError,
     Rows,
     Table,
     TrackingConflict,
     as_text,
+    history_sql,
 )
 
 TYPES = {"text": "TEXT", "numeric": "TEXT", "bool": "INTEGER", "bigint": "INTEGER", "json": "TEXT"}
@@ -40,6 +43,10 @@ def create_statements() -> list[str]:
     for table in TABLES:
         columns = ", ".join(_column(table, name) for name in table.all_columns)
         statements.append(f"CREATE TABLE IF NOT EXISTS {table.name} ({columns}, PRIMARY KEY ({', '.join(table.key)}))")
+    for h in HISTORY.values():  # the key then the position: each key's versions in order, for `_select_at`
+        key = ", ".join(f"{k} TEXT NOT NULL" for k in h.key)
+        statements.append(f"CREATE TABLE IF NOT EXISTS {h.name} ({key}, position INTEGER NOT NULL, data TEXT, "
+                          f"PRIMARY KEY ({', '.join(h.key)}, position)) WITHOUT ROWID")  # fmt: skip
     for table, suffix, columns in INDEXES:
         statements.append(f"CREATE INDEX IF NOT EXISTS {table.name}_{suffix} ON {table.name} ({', '.join(columns)})")
     statements.append(f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} (projection TEXT PRIMARY KEY, position "
@@ -59,6 +66,8 @@ class SQLiteReadTables(ReadTables):
                                 f"({', '.join('?' * len(t.all_columns))})" for t in TABLES}  # fmt: skip
         self._delete = {t.name: f"DELETE FROM {t.name} WHERE " + " AND ".join(f"{k} = ?" for k in t.key)
                         for t in TABLES}  # fmt: skip
+        self._insert_version = {h.name: f"INSERT INTO {h.name} VALUES ({', '.join('?' * len(h.all_columns))})"
+                                for h in HISTORY.values()}  # fmt: skip
 
     def close(self) -> None:
         self.conn.close()
@@ -99,22 +108,31 @@ class SQLiteReadTables(ReadTables):
             if rows.upserts[table.name]:
                 cur.executemany(self._upsert[table.name],
                                 [tuple(map(as_text, row)) for row in rows.upserts[table.name]])  # fmt: skip
+        for name, versions in rows.history.items():
+            if versions:
+                cur.executemany(self._insert_version[name], versions)
 
     def _select(self, table: Table, where: dict[str, Any]) -> list[tuple[Any, ...]]:
         sql = f"SELECT {', '.join(table.key)}, data FROM {table.name}"
         if where:
             sql += " WHERE " + " AND ".join(f"{column} = ?" for column in where)
         sql += f" ORDER BY {', '.join(table.key)}"
+        return self._query(sql, tuple(where.values()))
+
+    def _query(self, sql: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         try:
-            return [tuple(row) for row in self.conn.execute(sql, tuple(where.values()))]
+            return [tuple(row) for row in self.conn.execute(sql, parameters)]
         except sqlite3.OperationalError as e:
             if "no such table" not in str(e):
                 raise
             raise ReadTablesError(NOT_CREATED) from None
 
+    def _select_at(self, history: HistoryTable, position: int, where: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return self._query(history_sql(history, where, "?"), (position, *where.values()))
+
     def _clear(self) -> None:
         with self._transaction() as cur:
-            for table in TABLES:
+            for table in (*TABLES, *HISTORY.values()):
                 cur.execute(f"DELETE FROM {table.name}")
             cur.execute(f"UPDATE {TRACKING_TABLE} SET position = 0, format = ?, updated_at_ns = ? "
                         "WHERE projection = ?", (FORMAT, time.time_ns(), PROJECTION))  # fmt: skip

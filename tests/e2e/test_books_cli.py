@@ -71,6 +71,28 @@ def test_query_reads_the_books_now_and_as_of(tmp_path: Path, demo_store: str) ->
     assert run_json(tmp_path, "--store", demo_store, "query", "orders", "--as-of", "1", "--json") == []
 
 
+def test_query_as_of_gives_the_same_rows_from_the_read_tables_history_as_from_the_fold(
+        tmp_path: Path, demo_store: str) -> None:  # fmt: skip
+    log = [json.loads(line) for line in ledger("--store", demo_store, "log", "--json", "--limit", "100000",
+                                                cwd=tmp_path).stdout.splitlines()]  # fmt: skip
+    times = sorted(e["ts_recorded"] for e in log)
+    moments = [str(times[len(times) // 3]), str(times[-1]), "1"]
+    queries = [("positions",), ("balances",), ("account",), ("positions", "--open")]
+    asks = [(m, q) for m in moments for q in queries] + [(moments[0], ("balances", "--account", "demo-spot"))]
+
+    def answers() -> list:
+        return [run_json(tmp_path, "--store", demo_store, "query", *q, "--as-of", m, "--json") for m, q in asks]
+
+    folded = answers()  # no read tables yet: folded from the log
+    assert all(folded[: 2 * len(queries)]) and not any(folded[2 * len(queries) : 3 * len(queries)])  # 1 ns: none
+    assert folded[-1] == [b for b in folded[1] if b["account_id"] == "demo-spot"]
+    assert ledger("--store", demo_store, "project", cwd=tmp_path).returncode == 0
+    assert answers() == folded  # now from the history
+    unknown = ledger("--store", demo_store, "query", "positions", "--account", "nobody", "--as-of", moments[1],
+                     cwd=tmp_path)  # fmt: skip
+    assert unknown.returncode == 2 and unknown.stderr.strip() == "error: --account: unknown account 'nobody'"
+
+
 def test_export_then_ingest_into_another_backend_gives_the_same_hash(tmp_path: Path, demo_store: str,
                                                                       pg_url: str) -> None:  # fmt: skip
     done = ledger("--store", demo_store, "export", "-o", "day.jsonl", cwd=tmp_path)
