@@ -307,16 +307,19 @@ class Commands:
 
     def record_exchange_fact(
         self: _Decider, event: ev.OrderEvent, *, exchange_order_id: str = "", order: ev.OrderSpec | None = None,
-        expect_new: bool = False, **names: str,
+        expect_new: bool = False, if_changed: bool = False, **names: str,
     ) -> tuple[ev.Event, ...]:  # fmt: skip
         """An exchange fact already in the ledger's form (a translator's output), checked like the command
         that would make it and stamped now. When its order stream does not exist and the message described
         the order (`exchange_order_id` and `order`), `ExternalOrderDiscovered` is recorded first: what an
         exchange reports is never dropped. `expect_new`: the caller knows the stream is empty (no read).
+        `if_changed`: an `AmendAccepted` read off an order snapshot (`Order.decide_if_changed`).
         `names` (account_id, intent_id) are set on the event with its stamp (one copy, not two)."""
         numbers = _FACT_NUMBERS.get(type(event))
         if numbers is None:
             raise TypeError(f"{type(event).__name__} is not an exchange fact")
+        if if_changed and not isinstance(event, ev.AmendAccepted):
+            raise TypeError(f"if_changed is for an AmendAccepted, not {type(event).__name__}")
         for name, positive in numbers:
             value = getattr(event, name)
             if value is not None:
@@ -326,7 +329,8 @@ class Commands:
         ns_field("ts_event", event.ts_event)
         e = msgspec.structs.replace(event, ts_recorded=self._now(), **names)
         return self._record(lambda d: _fact_or_discovery(
-            d, e, exchange_order_id, order, expect_new=expect_new, unknown="the message does not describe the order"))
+            d, e, exchange_order_id, order, expect_new=expect_new, if_changed=if_changed,
+            unknown="the message does not describe the order"))
 
     # ------------------------------------------------------------------ an event as it stands
     def record_event(self: _Decider, event: ev.Event) -> tuple[ev.Event, ...]:
@@ -364,13 +368,15 @@ _FACT_NUMBERS: dict[type[ev.OrderEvent], tuple[tuple[str, bool], ...]] = {
 
 
 def _fact_or_discovery(d: _Decider, e: ev.OrderEvent, exchange_order_id: str, order: ev.OrderSpec | None, *,
-                       unknown: str, expect_new: bool = False) -> list[ev.Event]:  # fmt: skip
+                       unknown: str, expect_new: bool = False,
+                       if_changed: bool = False) -> list[ev.Event]:  # fmt: skip
     """An exchange fact for its order; when the order's stream does not exist and the fact came with the
     exchange's order id and the order's spec, `ExternalOrderDiscovered` first (a fact is never dropped)."""
     account_id, intent_id = e.account_id, e.intent_id
     target = d._order(account_id, intent_id, expect_new=expect_new)
+    decide = Order.decide_if_changed if if_changed else Order.decide_fact  # a snapshot's terms, or a fact
     if target.exists:
-        return target.decide_fact(e)  # type: ignore[return-value]
+        return decide(target, e)  # type: ignore[arg-type,return-value]
     if order is None or not exchange_order_id:
         raise RequestRefused("intent_id", f"unknown intent {intent_id!r}: {unknown}")
     d._account(account_id).instrument(order.symbol)
@@ -380,7 +386,7 @@ def _fact_or_discovery(d: _Decider, e: ev.OrderEvent, exchange_order_id: str, or
     )  # fmt: skip
     probe = Order(account_id, intent_id)
     probe.apply(found)
-    return [found, *probe.decide_fact(e)]
+    return [found, *decide(probe, e)]  # type: ignore[arg-type]
 
 
 def _request(ledger: _Decider, cls: type[ev.OrderEvent], account_id: str, intent_id: str, ts_event: int,

@@ -251,6 +251,21 @@ class Order:
         assert key is not None, type(e)
         return [] if self._scoped(key) in self.ack_keys else [e]
 
+    def decide_if_changed(self, e: ev.AmendAccepted) -> list[ev.OrderEvent]:
+        """An amend read off a snapshot of the order (ccxt has no amend event, only the order's terms as of
+        its last update): recorded, like any amend, when the terms differ from what the ledger holds and
+        the snapshot is not older than the order's latest exchange fact: an older snapshot read again (a
+        re-ingest, a late delivery) must not undo a later amend. Same terms: nothing to record."""
+        self.require_exists()
+        assert self.intent is not None
+        if self.submitted:
+            held = (self.exchange_quantity, self.exchange_price)
+        else:  # reported before the ledger saw it sent: the intent is what the ledger holds
+            held = (self.intent.quantity, self.intent.price)
+        if (e.quantity, e.price) == held or e.ts_event < self.last_sync_at:
+            return []
+        return self.decide_fact(e)
+
 
 def ack_key(e: ev.OrderEvent) -> tuple[str, ...] | None:
     """Idempotency key of an exchange acknowledgement: its exec id, else what it acknowledges."""

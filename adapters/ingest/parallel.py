@@ -40,6 +40,7 @@ class _WireFact(msgspec.Struct, array_like=True, gc=False):
     event: ev.AnyEvent  # type: ignore[valid-type]
     ref: OrderRef | None  # an order fact's; None for an account fact
     symbols: tuple[str, ...]
+    if_changed: bool = False
 
 
 class _Wire(msgspec.Struct, array_like=True, gc=False):
@@ -67,8 +68,8 @@ def _translate_chunk(raws: list[bytes]) -> bytes:
         if isinstance(result, str):
             out.append(_Wire(result, "", ()))
             continue
-        facts = tuple(_WireFact(f.event, f.ref, ()) if isinstance(f, OrderFact) else _WireFact(f.event, None, f.symbols)
-                      for f in result.facts)  # fmt: skip
+        facts = tuple(_WireFact(f.event, f.ref, (), f.if_changed) if isinstance(f, OrderFact)
+                      else _WireFact(f.event, None, f.symbols) for f in result.facts)  # fmt: skip
         out.append(_Wire("", result.skipped, facts))
     return _encoder.encode(out)
 
@@ -79,7 +80,7 @@ def _unwire(blob: bytes) -> list[TranslationResult]:
         if w.reason:
             results.append(w.reason)
             continue
-        facts = tuple(OrderFact(f.ref, f.event) if f.ref is not None else AccountFact(f.event, f.symbols)
+        facts = tuple(OrderFact(f.ref, f.event, f.if_changed) if f.ref is not None else AccountFact(f.event, f.symbols)
                       for f in w.facts)  # fmt: skip
         results.append(Translation(facts, w.skipped))
     return results

@@ -280,8 +280,8 @@ class Ingest:
         registered = self._ensure_instrument(batch, ref.symbol, ts, added) if ref.symbol else 0
         done = batch.record_exchange_fact(
             fact.event, exchange_order_id=ref.exchange_order_id if discover else "",
-            order=ref.order if discover else None, expect_new=discover, account_id=self.account_id,
-            intent_id=intent_id,
+            order=ref.order if discover else None, expect_new=discover, if_changed=fact.if_changed,
+            account_id=self.account_id, intent_id=intent_id,
         )  # fmt: skip
         return registered + len(done)
 

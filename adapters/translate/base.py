@@ -51,6 +51,9 @@ class OrderRef(msgspec.Struct, frozen=True, gc=False):
 class OrderFact(msgspec.Struct, frozen=True, gc=False):
     ref: OrderRef
     event: ev.OrderEvent  # an exchange fact (never a request), with the placeholders above
+    # An AmendAccepted restating the order's terms as a snapshot shows them (ccxt): the translator cannot
+    # tell an amend from a restatement, the ledger can (`record_exchange_fact(if_changed=True)`).
+    if_changed: bool = False
 
 
 class AccountFact(msgspec.Struct, frozen=True, gc=False):

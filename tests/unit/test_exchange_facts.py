@@ -143,3 +143,52 @@ def test_a_batch_rolled_back_to_a_savepoint_records_only_what_came_before():
     assert order is not None and (order.status, order.filled_quantity) == (S.CANCELED, 0)
     assert ledger.order(ACCOUNT, "ext:X2") is None
     assert ledger.head() == head + 3  # discovered, accepted, canceled
+
+
+# ------------------------------------------------------------------ terms restated by an order snapshot (ccxt)
+def terms(quantity: str, price: str, ts: int, intent_id: str = "ext:X1") -> ev.OrderEvent:
+    return ev.AmendAccepted(account_id=ACCOUNT, intent_id=intent_id, ts_event=ts, ts_recorded=0,
+                            quantity=Decimal(quantity), price=Decimal(price), exec_id=f"X1:AMENDED@{ts}")  # fmt: skip
+
+
+def test_restated_terms_record_an_amend_only_when_they_change_and_are_not_older():
+    ledger = memory_ledger()
+    ledger.record_exchange_fact(fact(ev.OrderAccepted, exchange_order_id="X1"), exchange_order_id="X1", order=SPEC)
+    assert ledger.record_exchange_fact(terms("2", "100", 2_000), if_changed=True) == (), "the terms it holds"
+    [amended] = ledger.record_exchange_fact(terms("3", "101", 3_000), if_changed=True)
+    assert isinstance(amended, ev.AmendAccepted) and amended.exec_id == "X1:AMENDED@3000"
+    assert ledger.record_exchange_fact(terms("3", "101", 3_000), if_changed=True) == (), "the same snapshot again"
+    assert ledger.record_exchange_fact(terms("2", "100", 2_000), if_changed=True) == (), "an older snapshot"
+    order = ledger.order(ACCOUNT, "ext:X1")
+    assert order is not None
+    assert (order.status, order.exchange_quantity, order.exchange_price) == (S.NEW, Decimal("3"), Decimal("101"))
+    assert order.anomalies == ["external_order"]
+
+
+def test_restated_terms_of_an_unknown_order_discover_it_and_amend_only_if_they_differ():
+    ledger = memory_ledger()
+    same = ledger.record_exchange_fact(terms("2", "100", 2_000), exchange_order_id="X1", order=SPEC, if_changed=True)
+    assert [type(e) for e in same] == [ev.ExternalOrderDiscovered]
+    other = ledger.record_exchange_fact(terms("5", "99", 2_000, intent_id="ext:X2"), exchange_order_id="X2",
+                                        order=SPEC, if_changed=True)  # fmt: skip
+    assert [type(e) for e in other] == [ev.ExternalOrderDiscovered, ev.AmendAccepted]
+    assert ledger.order(ACCOUNT, "ext:X2").exchange_quantity == Decimal("5")  # type: ignore[union-attr]
+
+
+def test_restated_terms_settle_the_strategys_own_amend_once_the_exchange_shows_it():
+    ledger = memory_ledger()
+    order = {"symbol": "BTCUSDT", "side": "BUY", "order_type": "LIMIT", "quantity": "2", "price": "100"}
+    ledger.place_intent(ACCOUNT, {"intent_id": "S1", "order": order, "created_at": 1_000, "updated_at": 1_000})
+    ledger.start_submission(ACCOUNT, "S1", client_order_id="S1", ts_event=1_001)
+    ledger.record_accepted(ACCOUNT, "S1", exchange_order_id="X1", ts_event=1_002)
+    ledger.amend_intent(ACCOUNT, "S1", order={**order, "price": "101"}, ts_event=1_003)
+    assert ledger.record_exchange_fact(terms("2", "100", 2_000, "S1"), if_changed=True) == (), "not amended yet"
+    assert ledger.order(ACCOUNT, "S1").status is S.PENDING_REPLACE  # type: ignore[union-attr]
+    assert len(ledger.record_exchange_fact(terms("2", "101", 3_000, "S1"), if_changed=True)) == 1
+    state = ledger.order(ACCOUNT, "S1").order_state()  # type: ignore[union-attr]
+    assert (state.status, state.reconciliation_status) == (S.NEW, "ACTIVE")
+
+
+def test_only_an_amend_can_be_recorded_if_changed():
+    with pytest.raises(TypeError, match="CancelAccepted"):
+        memory_ledger().record_exchange_fact(fact(ev.CancelAccepted, exec_id="c1"), if_changed=True)

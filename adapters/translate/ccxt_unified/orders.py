@@ -8,6 +8,13 @@
   `filled` from new fills, and the ledger keys fills by trade id. Fills come as trades, alone or in the
   order's `trades` list (translated with the order, after its accept and before its cancel or expiry; a
   listed trade without its own time is dated by the order's `lastTradeTimestamp`).
+- An edited order (ccxt `editOrder`; the same order id with a new `amount` or `price`) shows only in a
+  later snapshot's terms. A snapshot with `lastUpdateTimestamp` (what orders snapshots in time) and terms
+  the ledger can describe also records `AmendAccepted(quantity=amount, price)` at that time, as an
+  `if_changed` fact: the ledger records it only when the terms differ from what it holds and the snapshot
+  is not older than what it last heard of the order (`Order.decide_if_changed`). Its exec id names the
+  update time, so a snapshot read twice records once. It comes right after the accept, before the
+  snapshot's fills and end, which happened under the new terms.
 - A trade records `OrderFilled` (trade id = ccxt `id`). Its `OrderRef` describes the order from the
   trade's side, type, amount and price when it has a type; the amount is only the trade's, so an order
   first seen through a trade is discovered with the trade's amount as its quantity (let order snapshots
@@ -241,6 +248,10 @@ def _order(d: dict[str, Any], instruments: Instruments) -> Translation:
                                                       exchange_order_id=exchange_order_id))  # fmt: skip
         return Translation(facts=(first, *fills))
     facts: list[Fact] = [OrderFact(ref, ev.OrderAccepted(**common, ts_event=ts, exchange_order_id=exchange_order_id))]
+    if updated is not None and ref.order is not None:  # no update time: nothing tells it from an older snapshot
+        terms = ev.AmendAccepted(**common, ts_event=ts_done, quantity=ref.order.quantity, price=ref.order.price,
+                                 exec_id=f"{exchange_order_id}:AMENDED@{updated}")  # fmt: skip
+        facts.append(OrderFact(ref, terms, if_changed=True))
     facts += fills
     if status == "canceled":
         facts.append(OrderFact(ref, ev.CancelAccepted(**common, ts_event=ts_done)))

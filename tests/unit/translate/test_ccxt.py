@@ -196,6 +196,13 @@ REF = OrderRef(symbol="ETH/BTC", client_order_id="abcdef-ghijklmnop-qrstuvwxyz",
 ACCEPTED = OrderFact(REF, fact(ev.OrderAccepted, T0, exchange_order_id=EID))
 
 
+def terms(ref: OrderRef, ts_ms: int) -> OrderFact:
+    """The order's terms as a snapshot updated at `ts_ms` shows them: an amend if they changed."""
+    assert ref.order is not None
+    return OrderFact(ref, fact(ev.AmendAccepted, ts_ms, quantity=ref.order.quantity, price=ref.order.price,
+                               exec_id=f"{ref.exchange_order_id}:AMENDED@{ts_ms}"), if_changed=True)  # fmt: skip
+
+
 def test_open_order_is_accepted_by_its_exchange_order_id():
     assert translate(line(order("open")), INSTRUMENTS) == Translation(facts=(ACCEPTED,))
 
@@ -220,7 +227,8 @@ def test_closed_order_listing_its_trades_records_them_after_the_accept():
 
 def test_canceled_order_is_accepted_then_canceled_at_its_last_update():
     canceled = order("canceled", lastUpdateTimestamp=T1)
-    assert translate(line(canceled), INSTRUMENTS).facts == (ACCEPTED, OrderFact(REF, fact(ev.CancelAccepted, T1)))
+    assert translate(line(canceled), INSTRUMENTS).facts == (
+        ACCEPTED, terms(REF, T1), OrderFact(REF, fact(ev.CancelAccepted, T1)))  # fmt: skip
 
 
 def test_expired_order_is_accepted_then_expired():
@@ -247,7 +255,38 @@ def test_rejected_order_without_an_exchange_id_is_named_by_its_client_order_id()
 def test_a_repeated_snapshot_translates_to_the_same_facts():
     first = translate(line(order("open")), INSTRUMENTS)
     later = translate(line(order("open", filled=0.5, remaining=1.0, lastUpdateTimestamp=T1)), INSTRUMENTS)
-    assert first == later  # the same OrderAccepted, keyed by the exchange order id: the ledger records it once
+    # the same OrderAccepted, keyed by the exchange order id: the ledger records it once; the later snapshot
+    # restates the terms (the ledger records nothing for terms it holds)
+    assert first.facts == (ACCEPTED,) and later.facts == (ACCEPTED, terms(REF, T1))
+
+
+def test_an_edited_order_restates_its_terms_at_its_last_update_before_its_fills_and_end():
+    # editOrder changed amount 1.5 -> 2.5 and the price; the snapshot shows only the order as it is now
+    edited = order("canceled", amount=2.5, price=0.07, filled=1.0, remaining=1.5, lastUpdateTimestamp=T1 + 5,
+                   trades=[trade(id="t-1", amount=1.0, price=0.07, timestamp=T1)])  # fmt: skip
+    ref = msgspec.structs.replace(REF, order=msgspec.structs.replace(SPEC, quantity=D("2.5"), price=D("0.07")))
+    accepted, restated, filled, canceled = translate(line(edited), INSTRUMENTS).facts
+    assert accepted == OrderFact(ref, fact(ev.OrderAccepted, T0, exchange_order_id=EID))
+    assert restated == OrderFact(ref, fact(ev.AmendAccepted, T1 + 5, quantity=D("2.5"), price=D("0.07"),
+                                           exec_id=f"{EID}:AMENDED@{T1 + 5}"), if_changed=True)  # fmt: skip
+    assert (filled.event.trade_id, canceled.event) == ("t-1", fact(ev.CancelAccepted, T1 + 5))
+    assert not (accepted.if_changed or filled.if_changed or canceled.if_changed), "facts, recorded as they are"
+
+
+def test_a_market_orders_restated_terms_have_no_price():
+    market = order("closed", type="market", price=0.069, average=0.069, lastUpdateTimestamp=T1)
+    [_, restated] = translate(line(market), INSTRUMENTS).facts
+    assert (restated.event.quantity, restated.event.price, restated.if_changed) == (D("1.5"), None, True)
+
+
+@pytest.mark.parametrize("fields", [
+    {"status": "open"},  # no lastUpdateTimestamp: nothing tells this snapshot from an older one
+    {"status": "open", "timeInForce": "GTD", "lastUpdateTimestamp": T1},  # terms the ledger cannot describe
+    {"status": "rejected", "lastUpdateTimestamp": T1},  # never live: no terms to amend
+])  # fmt: skip
+def test_a_snapshot_without_an_update_time_a_description_or_a_live_order_restates_no_terms(fields):
+    facts = translate(line(order(**fields)), INSTRUMENTS).facts
+    assert facts and not any(isinstance(f.event, ev.AmendAccepted) or f.if_changed for f in facts)
 
 
 @pytest.mark.parametrize(("fields", "expected"), [
@@ -473,10 +512,11 @@ def test_raw_binance_order_through_ccxts_parser():
     }  # fmt: skip
     spec = ev.OrderSpec(symbol="LTC/BTC", side=OrderSide.BUY, order_type=OrderType.LIMIT, quantity=D("1.0"),
                         price=D("0.1"))  # fmt: skip
-    assert translate(raw("order", query_order), BINANCE).facts == (OrderFact(
-        OrderRef(symbol="LTC/BTC", client_order_id="myOrder1", exchange_order_id="1", order=spec),
-        fact(ev.OrderAccepted, 1499827319559, exchange_order_id="1"),
-    ),)  # fmt: skip
+    ref = OrderRef(symbol="LTC/BTC", client_order_id="myOrder1", exchange_order_id="1", order=spec)
+    assert translate(raw("order", query_order), BINANCE).facts == (
+        OrderFact(ref, fact(ev.OrderAccepted, 1499827319559, exchange_order_id="1")),
+        terms(ref, 1499827319559),  # ccxt's lastUpdateTimestamp is Binance's updateTime
+    )  # fmt: skip
 
 
 def test_raw_binance_filled_order_with_its_fills():
@@ -493,7 +533,8 @@ def test_raw_binance_filled_order_with_its_fills():
              "tradeId": 57},
         ],
     }  # fmt: skip
-    accepted, first, second = translate(raw("order", new_order_full), BINANCE).facts
+    accepted, restated, first, second = translate(raw("order", new_order_full), BINANCE).facts
+    assert restated == terms(accepted.ref, 1507725176595)
     assert accepted.ref.order == ev.OrderSpec(symbol="BTC/USDT", side=OrderSide.SELL, order_type=OrderType.MARKET,
                                               quantity=D("10.00000000"))  # fmt: skip
     assert accepted.event == fact(ev.OrderAccepted, 1507725176595, exchange_order_id="28")
@@ -589,7 +630,7 @@ def test_simulated_day_recorded_through_the_ledger_gives_the_expected_books():
                 event = msgspec.structs.replace(f.event, account_id="acc",
                                                 intent_id=external_intent_id(f.ref.exchange_order_id))
                 recorded += ledger.record_exchange_fact(event, exchange_order_id=f.ref.exchange_order_id,
-                                                        order=f.ref.order)  # fmt: skip
+                                                        order=f.ref.order, if_changed=f.if_changed)  # fmt: skip
             else:
                 recorded += ledger.record_event(msgspec.structs.replace(f.event, account_id="acc", ts_recorded=2))
     expected = ccxt_sim.expect_ccxt_day(3, 150)
