@@ -129,6 +129,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     r.add_argument("--asof-queries", type=int, default=200, help="random times T for position_at / state_at")
     r.add_argument("--asof-budget-s", type=float, default=0.0, help="stop the state_at queries after this long "
                    "(0: no limit); the number done is printed")  # fmt: skip
+    r.add_argument("--asof-check", type=int, default=20, help="as-of answers from the read tables' history "
+                   "compared with state_at's (the first N of the times)")  # fmt: skip
     r.add_argument("--lag-seconds", type=float, default=20.0, help="live-lag duration (0: skip the live lag)")
     r.add_argument("--lag-rate", type=int, default=1000, help="live-lag events per second, all writers together")
     r.add_argument("--lag-writers", type=int, default=2, help="writer processes appending single events")
@@ -150,7 +152,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                  "lag_history", "ingest_messages", "ingest_batch"):  # fmt: skip
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
-    for name in ("snapshot_every", "asof_budget_s", "lag_seconds", "profile_events"):
+    for name in ("snapshot_every", "asof_budget_s", "asof_check", "lag_seconds", "profile_events"):
         if getattr(args, name) < 0:
             p.error(f"--{name.replace('_', '-')} must be >= 0")
     return args

@@ -197,7 +197,7 @@ class Versions:
         parts: tuple[tuple[Table, Sequence[Any], Callable[..., Any], Callable[[Any], str]], ...] = (
             (POSITIONS, changes.positions, books.position, BaseModel.model_dump_json),
             (BALANCES, changes.balances, books.balance, BaseModel.model_dump_json),
-            (ACCOUNTS, changes.accounts, books.account_state, _account_version),
+            (ACCOUNTS, changes.accounts, books.account_figures, _account_version),
         )
         last = self._last
         for table, keys, read, dump in parts:
@@ -382,16 +382,16 @@ def history_sql(history: HistoryTable, where: dict[str, Any], mark: str, *, pref
                 collate: str = "") -> str:  # fmt: skip
     """The as-of query both databases run: for each key of the current table (a key once there stays: the
     books never drop a position, balance or opened account), its last version at or before the position
-    (the first parameter, then `where`'s values), one index probe per key. `mark`: the placeholder;
-    `prefix`: the tables' schema and a dot; `collate`: after each ORDER BY column."""
-    current, versions = f"{prefix}{history.of.name}", f"{prefix}{history.name}"
-    match = " AND ".join(f"h.{k} = k.{k}" for k in history.key)
-    latest = " AND ".join(f"x.{k} = k.{k}" for k in history.key)
+    (the first parameter, then `where`'s values): one backward probe of the history's primary key per key.
+    `mark`: the placeholder; `prefix`: the tables' schema and a dot; `collate`: after each ORDER BY column."""
+    keys = ", ".join(f"k.{c}" for c in history.key)
+    match = " AND ".join(f"h.{c} = k.{c}" for c in history.key)
     filters = "".join(f" AND k.{column} = {mark}" for column in where)
-    return (f"SELECT {', '.join(f'k.{c}' for c in history.key)}, h.data FROM {current} k "
-            f"JOIN {versions} h ON {match} AND h.position = (SELECT max(x.position) FROM {versions} x "
-            f"WHERE {latest} AND x.position <= {mark}) "
-            f"WHERE h.data IS NOT NULL{filters} ORDER BY {', '.join(f'k.{c}{collate}' for c in history.key)}")
+    latest = (f"(SELECT h.data FROM {prefix}{history.name} h WHERE {match} AND h.position <= {mark} "
+              "ORDER BY h.position DESC LIMIT 1)")
+    return (f"SELECT * FROM (SELECT {keys}, {latest} AS data FROM {prefix}{history.of.name} k "
+            f"WHERE TRUE{filters}) v WHERE v.data IS NOT NULL "
+            f"ORDER BY {', '.join(f'v.{c}{collate}' for c in history.key)}")
 
 
 def _where(**filters: Any) -> dict[str, Any]:

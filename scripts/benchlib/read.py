@@ -29,6 +29,8 @@ TARGET_REPLAY_EPS = 150_000
 TARGET_ASOF_P99_MS = 50.0
 TARGET_LAG_P99_MS = 50.0
 PATHS = "benchlib.read_paths:"
+HISTORY_PATHS = "benchlib.history_paths:"
+PROJECT_BATCH = 5000  # `ledger project`'s default
 READS = (  # kind, key, path label
     ("raw", "replay.raw", "(b) raw psycopg binary server-side cursor"),
     ("eslog", "replay.es_json", "(c) eventsourcing notification log + JSONTranscoder"),
@@ -219,9 +221,43 @@ def run_read(args: argparse.Namespace, admin: psycopg.Connection, ctx: Any, sche
                  f"events folded = events stored up to it" + ("" if n == len(times) else
                                                                 f"; budget {args.asof_budget_s:g} s reached: {n} of {len(times)}"))  # fmt: skip
 
+    _history_asof(args, ctx, cfg, times, rows["replay.raw"], results, notes, workers)
+
     # ------------------------------------------------------------ live lag
     if args.lag_seconds > 0:
         _live_lag(args, admin, ctx, schemas, results, notes, workers)
+
+
+def _history_asof(args: argparse.Namespace, ctx: Any, cfg: dict[str, Any], times: list[int], raw: Result,
+                  results: list[Result], notes: list[str], workers: list[Worker]) -> None:  # fmt: skip
+    """`project` over the whole history (the read tables and their history, from empty), then the same
+    as-of times answered from that history."""
+    progress("project: the read tables and their history, from empty to the head")
+    proj = _one(ctx, workers, HISTORY_PATHS + "ProjectPath", {**cfg, "batch_size": PROJECT_BATCH}, "run")
+    if proj["reached"] != proj["head"]:
+        raise SystemExit(f"project stopped at {proj['reached']:,}, the head is {proj['head']:,}")
+    pr = Result("project.catch_up", "project, ev/s", f"(a) project(ledger): rows + history, {PROJECT_BATCH:,} ev a batch",
+                proj["events"], proj["seconds"])  # fmt: skip
+    pr.beside = f"{pr.eps / raw.eps:.1%} of raw · peak RSS +{proj['peak_growth_mb']:,.0f} MB"
+    results.append(pr)
+    sizes = proj["history"]
+    notes.append(f"(a) project: {proj['batches']:,} batches, CPU {proj['cpu_s']:.1f} s; history rows: " + ", ".join(
+        f"{name.removeprefix('ledger_read_').removesuffix('_history')} {count:,} ({size / 2**20:,.0f} MB)"
+        for name, (count, size) in sizes.items()))  # fmt: skip
+    progress(f"as-of from the read tables' history for the same {len(times)} times")
+    hist = _one(ctx, workers, HISTORY_PATHS + "HistoryAsOfPath", cfg, "run", times, args.asof_check)
+    if hist["mismatches"]:
+        raise SystemExit("as-of (history) mismatch:\n" + "\n".join(hist["mismatches"][:10]))
+    n = len(hist["query_ns"])
+    h = Result("asof.history", "as-of query, ms", "(a) position_at + positions/balances/accounts_at(p), history",
+               n, sum(hist["query_ns"]) / 1e9, latency=latency_stats(hist["query_ns"]), count=f"{n:,} queries")  # fmt: skip
+    h.beside = f"mean {h.latency['mean_ms']:.2f} ms"  # type: ignore[index]
+    h.target = f"p99 ≤ {TARGET_ASOF_P99_MS:g} ms  {verdict(h.latency['p99_ms'] <= TARGET_ASOF_P99_MS)}"  # type: ignore[index]
+    results.append(h)
+    pos = latency_stats(hist["position_ns"])
+    notes.append(f"(a) as-of from the history: every account's positions, balances and account state, "
+                 f"{hist['rows'] / max(n, 1):,.1f} rows a query; position_at p50 {pos['p50_ms']:.2f} · p99 "
+                 f"{pos['p99_ms']:.2f} ms of it; the first {hist['checked']} answers equal state_at's books")  # fmt: skip
 
 
 def _live_lag(args: argparse.Namespace, admin: psycopg.Connection, ctx: Any, schemas: dict[str, str],
