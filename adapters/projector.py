@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.read_tables import FORMAT, ReadTables, ReadTablesError, open_read_tables
-from adapters.read_tables.base import Versions
+from adapters.read_tables.history import Versions
 from kernel.ledger import Ledger
 from projections import Books, Changes, ProjectionError
 from projections.replay import fold_notification

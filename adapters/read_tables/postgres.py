@@ -26,8 +26,8 @@ from adapters.read_tables.base import (
     Rows,
     Table,
     TrackingConflict,
-    history_sql,
 )
+from adapters.read_tables.history import history_sql
 
 TYPES = {"text": "text", "numeric": "numeric", "bool": "boolean", "bigint": "bigint", "json": "jsonb"}
 COPY_TYPES = {"text": "text", "numeric": "numeric", "bool": "bool", "bigint": "int8", "json": "jsonb"}

@@ -26,8 +26,8 @@ from adapters.read_tables.base import (
     Table,
     TrackingConflict,
     as_text,
-    history_sql,
 )
+from adapters.read_tables.history import history_sql
 
 TYPES = {"text": "TEXT", "numeric": "TEXT", "bool": "INTEGER", "bigint": "INTEGER", "json": "TEXT"}
 LOCK_TIMEOUT_S = 30.0
