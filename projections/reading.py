@@ -108,9 +108,17 @@ class BooksReading:
         return {asset: here[asset].value() for asset in sorted(here)}
 
     @exact
+    def locked_in(self, account_id: str, asset_id: str) -> Decimal:
+        """`locked(account_id)[asset_id]`, or 0, without the other assets."""
+        here = self._locked.get(account_id)
+        if not here or account_id not in self.accounts or asset_id not in here:
+            return ZERO
+        return here[asset_id].value()
+
+    @exact
     def balance(self, account_id: str, asset_id: str) -> Balance | None:
         book = self.balance_books.get((account_id, asset_id))
-        return book.to_model(self.locked(account_id).get(asset_id, ZERO)) if book is not None else None
+        return book.to_model(self.locked_in(account_id, asset_id)) if book is not None else None
 
     @exact
     def balances(self, account_id: str) -> list[Balance]:

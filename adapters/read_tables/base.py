@@ -11,14 +11,15 @@ model equal to the one the books gave. One more table tracks how far the rows ar
     ledger_read_tracking   (projection)             position: the last notification id the rows include
 
 History: every version of a position, balance and account row, keyed by the notification id that made it
-(`<table>_history`: the key columns, `position`, `data`; `data` NULL for a key the books dropped). The
-projector records a version after each event that changed the row (an unchanged row is not repeated), in
-the same transaction as the rows and the tracking. So `positions_at(p)` / `balances_at(p)` /
-`accounts_at(p)` are the books as of any p up to the tracking position, read by index instead of folded:
-the as-of queries a risk tool makes. An account's version leaves out its balances and positions (those
-have versions of their own, and would repeat on every fill); reading puts them back. Orders have no
-history: the books as of p need every open order, which a fold from a snapshot gives
-(`projections.replay.state_at`).
+(`<table>_history`: the key columns, `position`, then the version's columns, see `HISTORY`). The projector
+records a version after each event that changed the row (an unchanged row is not repeated), in the same
+transaction as the rows and the tracking. So `positions_at(p)` / `balances_at(p)` / `accounts_at(p)` are
+the books as of any p up to the tracking position, read by index instead of folded: the as-of queries a
+risk tool makes. The versions are kept narrow, since there is about one per event: a position's is its
+JSON; a balance's its total, locked amount (decimal text, exact) and `updated_at`; an account's its
+`updated_at` and, only when they changed, its figures' JSON without balances and positions (those have
+versions of their own; reading puts them back). Orders have no history: the books as of p need every open
+order, which a fold from a snapshot gives (`projections.replay.state_at`).
 
 Exactly once: `write` puts a batch's changed rows and the new tracking position in ONE transaction, after
 checking that the stored position is still the one this object last read or wrote (else
@@ -32,6 +33,7 @@ decimal's text, exact; compare as numbers with CAST only where approximation is 
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +45,7 @@ from pydantic import BaseModel
 from kernel.errors import LedgerError
 from kernel.exchange.models import AccountState, Balance, Position
 from kernel.lifecycle import TERMINAL
-from projections import Books, Changes, OrderView
+from projections import BalanceBook, Books, Changes, OrderView
 
 PROJECTION = "books"  # the tracking row's name: one projection keeps all four tables
 FORMAT = 2  # the rows' format; a change to the columns or to what `data` holds bumps it. 2: history
@@ -95,9 +97,12 @@ TABLES = (ORDERS, POSITIONS, BALANCES, ACCOUNTS)
 
 @dataclass(frozen=True)
 class HistoryTable:
-    """The versions of `of`'s rows: (key..., position, data)."""
+    """The versions of `of`'s rows: (key..., position, columns...). A `sparse` column is NULL in a version
+    where it did not change: its value as of p is that of the last version at or before p that has one."""
 
     of: Table
+    columns: tuple[tuple[str, str], ...]
+    sparse: str | None = None
 
     @property
     def name(self) -> str:
@@ -109,10 +114,17 @@ class HistoryTable:
 
     @property
     def all_columns(self) -> tuple[str, ...]:
-        return (*self.of.key, "position", "data")
+        return (*self.of.key, "position", *(name for name, _ in self.columns))
+
+    def kind(self, column: str) -> str:
+        return "text" if column in self.key else "bigint" if column == "position" else dict(self.columns)[column]
 
 
-HISTORY = {t.name: HistoryTable(t) for t in (POSITIONS, BALANCES, ACCOUNTS)}
+HISTORY = {h.of.name: h for h in (
+    HistoryTable(POSITIONS, (("data", J),)),
+    HistoryTable(BALANCES, (("total", T), ("locked", T), ("updated_at", I))),  # decimals as their exact text
+    HistoryTable(ACCOUNTS, (("updated_at", I), ("data", J)), sparse="data"),
+)}  # fmt: skip
 TRACKING_TABLE = "ledger_read_tracking"
 INDEXES = (  # (table, index suffix, columns): the queries `ledger query` makes
     (ORDERS, "open", ("account_id", "is_open")), (ORDERS, "symbol", ("symbol",)),
@@ -230,9 +242,11 @@ class ReadTables(ABC):
         JSON text or the parsed JSON value."""
 
     @abstractmethod
-    def _select_at(self, history: HistoryTable, position: int, where: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """(key columns..., data) of each key's last version at or before `position` whose key columns equal
-        `where`, sorted by key; keys whose last version is NULL (dropped) or that had none yet are left out."""
+    def _select_at(self, history: HistoryTable, position: int, where: dict[str, Any],
+                   columns: tuple[str, ...]) -> list[tuple[Any, ...]]:  # fmt: skip
+        """(key columns..., `columns`...) of each key whose key columns equal `where`, from its last version
+        at or before `position` (for `history.sparse` in `columns`: its last version with that column set),
+        sorted by key; keys with no such version yet are left out."""
 
     @abstractmethod
     def _clear(self) -> None:
@@ -269,8 +283,9 @@ class ReadTables(ABC):
         if position < expected:
             raise ReadTablesError(f"tracking cannot go back from {expected} to {position}")
         rows = rows_of(books, changes)
+        widths = {h.name: len(h.key) for h in HISTORY.values()}
         for name, versions in (history or {}).items():
-            if any(row[-2] <= expected or row[-2] > position for row in versions):
+            if any(not expected < row[widths[name]] <= position for row in versions):
                 raise ReadTablesError(f"history rows of {name} outside the batch ({expected}, {position}]")
             rows.history[name] = versions
         if not rows and position == expected:
@@ -312,30 +327,40 @@ class ReadTables(ABC):
         """Whether the tables can answer as of `position` (the rows include it)."""
         return 0 <= position <= self.position()
 
-    def _history(self, table: Table, position: int, where: dict[str, Any]) -> list[tuple[Any, ...]]:
+    def _history(self, table: Table, position: int, where: dict[str, Any], *columns: str) -> list[tuple[Any, ...]]:
         if not self.covers(position):
             raise ReadTablesError(f"the read tables are at position {self._expected}, before {position}: "
                                   "run `ledger project`")  # fmt: skip
-        return self._select_at(HISTORY[table.name], position, where)
+        return self._select_at(HISTORY[table.name], position, where, columns)
 
     def positions_at(self, position: int, account_id: str | None = None, *, symbol: str | None = None,
                      open_only: bool = False) -> list[PositionRow]:  # fmt: skip
-        rows = self._history(POSITIONS, position, _where(account_id=account_id, symbol=symbol))
+        rows = self._history(POSITIONS, position, _where(account_id=account_id, symbol=symbol), "data")
         found = [PositionRow(a, s, _decode(Position, d)) for a, s, d in rows]
         return [r for r in found if r.position.asset.quantity != 0] if open_only else found
 
     def balances_at(self, position: int, account_id: str | None = None) -> list[BalanceRow]:
-        rows = self._history(BALANCES, position, _where(account_id=account_id))
-        return [BalanceRow(a, asset, _decode(Balance, d)) for a, asset, d in rows]
+        rows = self._history(BALANCES, position, _where(account_id=account_id), "total", "locked", "updated_at")
+        return [BalanceRow(a, asset, balance_version(a, asset, total, locked, updated_at))
+                for a, asset, total, locked, updated_at in rows]  # fmt: skip
 
     def accounts_at(self, position: int, account_id: str | None = None) -> list[AccountState]:
-        """Each account's version, its balances and open positions as of `position` put back in."""
-        states = [_decode(AccountState, r[-1]) for r in self._history(ACCOUNTS, position,
-                                                                       _where(account_id=account_id))]  # fmt: skip
-        return [s.model_copy(update={
-            "balances": [r.balance for r in self.balances_at(position, s.account_id)],
-            "positions": [r.position for r in self.positions_at(position, s.account_id, open_only=True)],
-        }) for s in states]  # fmt: skip
+        """Each account's figures and `updated_at`, its balances and open positions as of `position` put back."""
+        where = _where(account_id=account_id)
+        updated = dict(self._history(ACCOUNTS, position, where, "updated_at"))  # type: ignore[arg-type]
+        return [AccountState.model_validate({
+            **(json.loads(data) if isinstance(data, str | bytes) else data),
+            "updated_at": updated[a],
+            "balances": [r.balance for r in self.balances_at(position, a)],
+            "positions": [r.position for r in self.positions_at(position, a, open_only=True)],
+        }) for a, data in self._history(ACCOUNTS, position, where, "data")]  # fmt: skip
+
+
+def balance_version(account_id: str, asset_id: str, total: str, locked: str, updated_at: int) -> Balance:
+    """The `Balance` a version holds, made as the books make it (`BalanceBook.to_model`)."""
+    book = BalanceBook(account_id, asset_id)
+    book.total, book.updated_at = Decimal(total), int(updated_at)
+    return book.to_model(Decimal(locked))
 
 
 def _where(**filters: Any) -> dict[str, Any]:

@@ -3,46 +3,48 @@ reads them (`history_sql`, the same SQL on PostgreSQL and SQLite). `base` descri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
-from pydantic import BaseModel
-
-from adapters.read_tables.base import ACCOUNTS, BALANCES, HISTORY, POSITIONS, HistoryTable, Row, Table
-from kernel.exchange.models import AccountState
+from adapters.read_tables.base import HISTORY, HistoryTable, Row
 from projections import Books, Changes
 
-
-def _account_version(state: AccountState) -> str:
-    return state.model_dump_json(exclude={"balances", "positions"})  # they have versions of their own
+_ACCOUNT_FIGURES_ONLY = {"balances", "positions", "updated_at"}  # the rest of an account's state
 
 
 class Versions:
     """The history rows of a batch: after each event, `capture(books, changes, position)` with the keys
-    that event changed (`Books.take_changes()`); a row equal to its key's last version is not repeated."""
+    that event changed (`Books.take_changes()`); a row equal to its key's last version is not repeated,
+    and an account's figures are written only when they changed (`HistoryTable.sparse`). A key the books
+    do not hold (an account not opened yet) has no version: the books never drop one they held."""
 
     def __init__(self) -> None:
-        self._last: dict[tuple[str, tuple[str, ...]], str | None] = {}
+        self._last: dict[tuple[str, ...], Any] = {}  # per table and key: the last version's values
         self.rows: dict[str, list[Row]] = {h.name: [] for h in HISTORY.values()}
 
     def capture(self, books: Books, changes: Changes, position: int) -> None:
-        parts: tuple[tuple[Table, Sequence[Any], Callable[..., Any], Callable[[Any], str]], ...] = (
-            (POSITIONS, changes.positions, books.position, BaseModel.model_dump_json),
-            (BALANCES, changes.balances, books.balance, BaseModel.model_dump_json),
-            (ACCOUNTS, changes.accounts, books.account_figures, _account_version),
-        )
-        last = self._last
-        for table, keys, read, dump in parts:
-            name = HISTORY[table.name].name
-            for key in keys:
-                key = key if isinstance(key, tuple) else (key,)
-                model = read(*key)
-                data = None if model is None else dump(model)
-                seen = last.get((name, key), _NEVER)
-                if seen == data or (seen is _NEVER and data is None):
-                    continue
-                last[(name, key)] = data
-                self.rows[name].append((*key, position, data))
+        last, (positions, balances, accounts) = self._last, self.rows.values()
+        for key in changes.positions:
+            model = books.position(*key)
+            if model is not None and last.get(("p", *key)) != (data := model.model_dump_json()):
+                last["p", *key] = data
+                positions.append((*key, position, data))
+        for key in changes.balances:
+            book = books.balance_books.get(key)
+            if book is None:
+                continue
+            values = (str(book.total), str(books.locked_in(*key)), book.updated_at)
+            if last.get(("b", *key)) != values:
+                last["b", *key] = values
+                balances.append((*key, position, *values))
+        for account_id in changes.accounts:
+            state = books.account_figures(account_id)
+            if state is None:
+                continue
+            figures = state.model_dump_json(exclude=_ACCOUNT_FIGURES_ONLY)
+            seen_at, seen = last.get(("a", account_id), (None, None))
+            if (state.updated_at, figures) != (seen_at, seen):
+                last["a", account_id] = (state.updated_at, figures)
+                accounts.append((account_id, position, state.updated_at, figures if figures != seen else None))
 
     def take(self) -> dict[str, list[Row]]:
         """The rows captured since the last call (the last versions are kept, to compare with)."""
@@ -50,20 +52,20 @@ class Versions:
         return rows
 
 
-_NEVER: Any = object()
-
-
-def history_sql(history: HistoryTable, where: dict[str, Any], mark: str, *, prefix: str = "",
-                collate: str = "") -> str:  # fmt: skip
-    """The as-of query both databases run: for each key of the current table (a key once there stays: the
-    books never drop a position, balance or opened account), its last version at or before the position
-    (the first parameter, then `where`'s values): one backward probe of the history's primary key per key.
-    `mark`: the placeholder; `prefix`: the tables' schema and a dot; `collate`: after each ORDER BY column."""
-    keys = ", ".join(f"k.{c}" for c in history.key)
+def history_sql(history: HistoryTable, where: dict[str, Any], columns: tuple[str, ...], mark: str, *,
+                prefix: str = "", collate: str = "") -> str:  # fmt: skip
+    """The as-of query both databases run. For each key of the current table (a key once there stays: the
+    books never drop a position, balance or opened account), each of `columns` from its last version at
+    or before the position (a sparse column: the last version that has it): one backward probe of the
+    history's primary key per key and column. Parameters: the position once per column, then `where`'s
+    values. `mark`: the placeholder; `prefix`: the tables' schema and a dot; `collate`: for ORDER BY."""
     match = " AND ".join(f"h.{c} = k.{c}" for c in history.key)
+    probes = []
+    for column in columns:
+        only = f" AND h.{column} IS NOT NULL" if column == history.sparse else ""
+        probes.append(f"(SELECT h.{column} FROM {prefix}{history.name} h WHERE {match} AND h.position <= {mark}"
+                      f"{only} ORDER BY h.position DESC LIMIT 1) AS {column}")  # fmt: skip
     filters = "".join(f" AND k.{column} = {mark}" for column in where)
-    latest = (f"(SELECT h.data FROM {prefix}{history.name} h WHERE {match} AND h.position <= {mark} "
-              "ORDER BY h.position DESC LIMIT 1)")
-    return (f"SELECT * FROM (SELECT {keys}, {latest} AS data FROM {prefix}{history.of.name} k "
-            f"WHERE TRUE{filters}) v WHERE v.data IS NOT NULL "
+    return (f"SELECT * FROM (SELECT {', '.join(f'k.{c}' for c in history.key)}, {', '.join(probes)} "
+            f"FROM {prefix}{history.of.name} k WHERE TRUE{filters}) v WHERE v.{columns[0]} IS NOT NULL "
             f"ORDER BY {', '.join(f'v.{c}{collate}' for c in history.key)}")

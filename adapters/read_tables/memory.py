@@ -20,7 +20,7 @@ from adapters.read_tables.base import (
     TrackingConflict,
 )
 
-Versions = dict[tuple[str, ...], tuple[list[int], list[Any]]]  # key -> (positions, data), in position order
+Versions = dict[tuple[str, ...], tuple[list[int], list[Any]]]  # key -> (positions, column values), in order
 
 
 class MemoryReadTables(ReadTables):
@@ -62,15 +62,16 @@ class MemoryReadTables(ReadTables):
                 new[table.name] = data
             history = {name: dict(versions) for name, versions in self.history.items()}
             for name, rows_in in rows.history.items():
+                width = len(next(h for h in HISTORY.values() if h.name == name).key)
                 fresh: set[tuple[str, ...]] = set()  # keys whose lists are this batch's copies
-                for *key_columns, at, data in rows_in:
-                    key = tuple(key_columns)
+                for row in rows_in:
+                    key = tuple(row[:width])
                     if key not in fresh:
-                        positions, datas = history[name].get(key, ((), ()))
-                        history[name][key] = (list(positions), list(datas))
+                        positions, values = history[name].get(key, ((), ()))
+                        history[name][key] = (list(positions), list(values))
                         fresh.add(key)
-                    history[name][key][0].append(at)
-                    history[name][key][1].append(data)
+                    history[name][key][0].append(row[width])
+                    history[name][key][1].append(row[width + 1 :])
             self.tables, self.history, self.tracking = new, history, position
 
     def _select(self, table: Table, where: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -84,14 +85,24 @@ class MemoryReadTables(ReadTables):
             return [(*row[:width], row[-1]) for _, row in sorted(rows.items())
                     if all(row[at[c]] == v for c, v in where.items())]  # fmt: skip
 
-    def _select_at(self, history: HistoryTable, position: int, where: dict[str, Any]) -> list[tuple[Any, ...]]:
+    def _select_at(self, history: HistoryTable, position: int, where: dict[str, Any],
+                   columns: tuple[str, ...]) -> list[tuple[Any, ...]]:  # fmt: skip
         with self._lock:
             at = {column: history.key.index(column) for column in where}
+            names = [name for name, _ in history.columns]
             found = []
-            for key, (positions, datas) in sorted(self.history[history.name].items()):
+            for key, (positions, values) in sorted(self.history[history.name].items()):
+                if not all(key[at[c]] == v for c, v in where.items()):
+                    continue
                 i = bisect_right(positions, position)
-                if i and datas[i - 1] is not None and all(key[at[c]] == v for c, v in where.items()):
-                    found.append((*key, datas[i - 1]))
+                got = []
+                for column in columns:
+                    j, index = i, names.index(column)
+                    while column == history.sparse and j and values[j - 1][index] is None:
+                        j -= 1  # a sparse column: the last version that has it
+                    got.append(values[j - 1][index] if j else None)
+                if got[0] is not None:
+                    found.append((*key, *got))
             return found
 
     def _clear(self) -> None:

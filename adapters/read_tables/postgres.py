@@ -78,6 +78,7 @@ class PostgresReadTables(ReadTables):
 
         self._version_copy = {h.name: SQL("COPY {}.{} ({}) FROM STDIN (FORMAT BINARY)").format(
             s, Identifier(h.name), _names(h.all_columns)) for h in HISTORY.values()}  # fmt: skip
+        self._version_types = {h.name: [COPY_TYPES[h.kind(c)] for c in h.all_columns] for h in HISTORY.values()}
 
     @classmethod
     def for_datastore(cls, datastore: Any) -> PostgresReadTables:
@@ -119,10 +120,15 @@ class PostgresReadTables(ReadTables):
             statements.append(SQL("CREATE TABLE IF NOT EXISTS {}.{} ({}, PRIMARY KEY ({}))").format(
                 s, Identifier(t.name), columns, _names(t.key)))  # fmt: skip
         for h in HISTORY.values():  # the key then the position: each key's versions in order, for `_select_at`
-            key = SQL(", ").join(SQL("{} text NOT NULL").format(Identifier(k)) for k in h.key)
-            statements.append(SQL("CREATE TABLE IF NOT EXISTS {}.{} ({}, position bigint NOT NULL, data jsonb, "
-                                  "PRIMARY KEY ({}, position))").format(
-                s, Identifier(h.name), key, _names(h.key)))  # fmt: skip
+            columns = SQL(", ").join(SQL("{} {}{}").format(Identifier(c), SQL(TYPES[h.kind(c)]),
+                                                             SQL(" NOT NULL" if c != h.sparse else ""))
+                                     for c in h.all_columns)  # fmt: skip
+            keyed = _names((*h.key, "position"))
+            statements.append(SQL("CREATE TABLE IF NOT EXISTS {}.{} ({}, PRIMARY KEY ({}))").format(
+                s, Identifier(h.name), columns, keyed))  # fmt: skip
+            if h.sparse:  # the last version that has the column, without stepping over those that do not
+                statements.append(SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} ({}) WHERE {} IS NOT NULL").format(
+                    Identifier(f"{h.name}_{h.sparse}"), s, Identifier(h.name), keyed, Identifier(h.sparse)))  # fmt: skip
         for t, suffix, columns in INDEXES:
             statements.append(SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} ({})").format(
                 Identifier(f"{t.name}_{suffix}"), s, Identifier(t.name), _names(columns)))  # fmt: skip
@@ -171,7 +177,7 @@ class PostgresReadTables(ReadTables):
         for name, versions in rows.history.items():
             if versions:  # plain inserts: a version is written once, in the batch that made it
                 with cur.copy(self._version_copy[name]) as copy:
-                    copy.set_types([*(["text"] * (len(versions[0]) - 2)), "int8", "jsonb"])
+                    copy.set_types(self._version_types[name])
                     for row in versions:
                         copy.write_row(row)
 
@@ -187,11 +193,13 @@ class PostgresReadTables(ReadTables):
         except psycopg.errors.UndefinedTable:
             raise ReadTablesError(NOT_CREATED) from None
 
-    def _select_at(self, history: HistoryTable, position: int, where: dict[str, Any]) -> list[tuple[Any, ...]]:
+    def _select_at(self, history: HistoryTable, position: int, where: dict[str, Any],
+                   columns: tuple[str, ...]) -> list[tuple[Any, ...]]:  # fmt: skip
         prefix = Identifier(self.schema).as_string(self.conn) + "."
-        sql = history_sql(history, where, "%s", prefix=prefix, collate=' COLLATE "C"')
+        query = history_sql(history, where, columns, "%s", prefix=prefix, collate=' COLLATE "C"')
         try:
-            return [tuple(row) for row in self.conn.execute(sql.encode(), (position, *where.values()))]
+            return [tuple(row) for row in self.conn.execute(query.encode(),
+                                                            (*[position] * len(columns), *where.values()))]  # fmt: skip
         except psycopg.errors.UndefinedTable:
             raise ReadTablesError(NOT_CREATED) from None
 

@@ -44,9 +44,12 @@ def create_statements() -> list[str]:
         columns = ", ".join(_column(table, name) for name in table.all_columns)
         statements.append(f"CREATE TABLE IF NOT EXISTS {table.name} ({columns}, PRIMARY KEY ({', '.join(table.key)}))")
     for h in HISTORY.values():  # the key then the position: each key's versions in order, for `_select_at`
-        key = ", ".join(f"{k} TEXT NOT NULL" for k in h.key)
-        statements.append(f"CREATE TABLE IF NOT EXISTS {h.name} ({key}, position INTEGER NOT NULL, data TEXT, "
-                          f"PRIMARY KEY ({', '.join(h.key)}, position)) WITHOUT ROWID")  # fmt: skip
+        columns = ", ".join(f"{c} {TYPES[h.kind(c)]}{' NOT NULL' if c != h.sparse else ''}" for c in h.all_columns)
+        keyed = f"{', '.join(h.key)}, position"
+        statements.append(f"CREATE TABLE IF NOT EXISTS {h.name} ({columns}, PRIMARY KEY ({keyed})) WITHOUT ROWID")
+        if h.sparse:  # the last version that has the column, without stepping over those that do not
+            statements.append(f"CREATE INDEX IF NOT EXISTS {h.name}_{h.sparse} ON {h.name} ({keyed}) "
+                              f"WHERE {h.sparse} IS NOT NULL")  # fmt: skip
     for table, suffix, columns in INDEXES:
         statements.append(f"CREATE INDEX IF NOT EXISTS {table.name}_{suffix} ON {table.name} ({', '.join(columns)})")
     statements.append(f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} (projection TEXT PRIMARY KEY, position "
@@ -127,8 +130,9 @@ class SQLiteReadTables(ReadTables):
                 raise
             raise ReadTablesError(NOT_CREATED) from None
 
-    def _select_at(self, history: HistoryTable, position: int, where: dict[str, Any]) -> list[tuple[Any, ...]]:
-        return self._query(history_sql(history, where, "?"), (position, *where.values()))
+    def _select_at(self, history: HistoryTable, position: int, where: dict[str, Any],
+                   columns: tuple[str, ...]) -> list[tuple[Any, ...]]:  # fmt: skip
+        return self._query(history_sql(history, where, columns, "?"), (*[position] * len(columns), *where.values()))
 
     def _clear(self) -> None:
         with self._transaction() as cur:

@@ -70,6 +70,8 @@ def test_history_is_the_same_for_any_batch_size_and_repeats_no_unchanged_row(mem
             assert all(a != b for a, b in zip(datas, datas[1:]))  # a version differs from the one before
     accounts = tables.history[HISTORY["ledger_read_accounts"].name]
     assert sum(len(p) for p, _ in accounts.values()) < ledger.head()  # not one per event: only the changes
+    figures = [values[-1] for _, versions in accounts.values() for values in versions]
+    assert 0 < sum(f is not None for f in figures) < len(figures) / 2  # figures only when they changed
 
 
 def test_as_of_beyond_the_tracking_position_is_refused(memory_url, open_ledger):
