@@ -27,13 +27,17 @@ class Changes:
     positions: tuple[PositionKey, ...] = ()
     balances: tuple[BalanceKey, ...] = ()
     accounts: tuple[str, ...] = ()
+    # of `accounts`, those whose figures may have changed too (not only `updated_at`): an account event, a
+    # fill, a cash move. The others changed only their `updated_at` (an order event).
+    account_figures: tuple[str, ...] = ()
 
     @classmethod
     def union(cls, changes: Iterable[Changes]) -> Changes:
         """Every key any of `changes` lists, each sorted."""
-        parts: tuple[set, set, set, set] = (set(), set(), set(), set())
+        parts: tuple[set, ...] = (set(), set(), set(), set(), set())
         for c in changes:
-            for part, keys in zip(parts, (c.orders, c.positions, c.balances, c.accounts), strict=True):
+            for part, keys in zip(parts, (c.orders, c.positions, c.balances, c.accounts, c.account_figures),
+                                  strict=True):  # fmt: skip
                 part.update(keys)
         return cls(*(tuple(sorted(part)) for part in parts))
 
@@ -46,15 +50,13 @@ class BooksReading:
     accounts: dict[str, AccountBook]
     position_books: dict[PositionKey, PositionBook]
     balance_books: dict[BalanceKey, BalanceBook]
-    _changed: tuple[set, set, set, set]
+    _changed: tuple[set, set, set, set, set]
     _locked: dict[str, dict[str, LockedSum]]
 
     def take_changes(self) -> Changes:
         """The keys changed since the last call (sorted), and start collecting afresh."""
-        orders, positions, balances, accounts = self._changed
-        self._changed = (set(), set(), set(), set())
-        return Changes(tuple(sorted(orders)), tuple(sorted(positions)), tuple(sorted(balances)),
-                       tuple(sorted(accounts)))  # fmt: skip
+        changed, self._changed = self._changed, (set(), set(), set(), set(), set())
+        return Changes(*(tuple(sorted(keys)) for keys in changed))
 
     # ------------------------------------------------------------------ reading: keys
     def account_ids(self) -> list[str]:

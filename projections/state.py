@@ -101,7 +101,7 @@ class Books(BooksReading):
         self.events_applied = 0
         self.closed_count = 0  # orders evicted (`evict_closed`) and not revived
         self.closed_digest = 0  # Σ order_digest of those orders, mod 2^256
-        self._changed: tuple[set, set, set, set] = (set(), set(), set(), set())
+        self._changed: tuple[set, set, set, set, set] = (set(), set(), set(), set(), set())  # see `Changes`
         # Derived from the state above (`_derive` rebuilds them; snapshots do not store them):
         self._locked: dict[str, dict[str, LockedSum]] = {}  # account -> asset -> the sum of `reserved` there
         self._closing: set[OrderKey] = set()  # held orders that may be terminal: what `evict_closed` looks at
@@ -166,6 +166,7 @@ class Books(BooksReading):
         if account is None:
             account = self.accounts[account_id] = AccountBook(account_id)
         self._changed[3].add(account_id)
+        self._changed[4].add(account_id)
         return account
 
     def _instrument(self, e: ev.OrderEvent, order: Order | None) -> ev.InstrumentSpec:
@@ -259,6 +260,7 @@ class Books(BooksReading):
         realized = position.apply_fill(side, e.quantity, e.price, settlement_fee(e, settlement), spec)
         position.touch(e.ts_event)
         self._changed[1].add(key)
+        self._changed[4].add(e.account_id)
         account.realize(settlement, realized)
         moves: list[Move] = derivative_fill_moves(settlement, realized, e)
         for asset, amount in moves:
@@ -292,6 +294,7 @@ class Books(BooksReading):
         if ts_event > row.updated_at:
             row.updated_at = ts_event
         self._changed[2].add(key)
+        self._changed[4].add(account_id)
         row.total += amount
 
     def _touch_balance(self, account_id: str, asset_id: str, ts_event: int, *, create: bool) -> BalanceBook | None:

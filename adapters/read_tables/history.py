@@ -36,15 +36,19 @@ class Versions:
             if last.get(("b", *key)) != values:
                 last["b", *key] = values
                 balances.append((*key, position, *values))
+        recompute = set(changes.account_figures)
         for account_id in changes.accounts:
-            state = books.account_figures(account_id)
-            if state is None:
-                continue
-            figures = state.model_dump_json(exclude=_ACCOUNT_FIGURES_ONLY)
             seen_at, seen = last.get(("a", account_id), (None, None))
-            if (state.updated_at, figures) != (seen_at, seen):
-                last["a", account_id] = (state.updated_at, figures)
-                accounts.append((account_id, position, state.updated_at, figures if figures != seen else None))
+            if seen is not None and account_id not in recompute:  # only its `updated_at` moved (`Changes`)
+                updated_at, figures = books.accounts[account_id].updated_at, seen
+            else:
+                state = books.account_figures(account_id)
+                if state is None:
+                    continue
+                updated_at, figures = state.updated_at, state.model_dump_json(exclude=_ACCOUNT_FIGURES_ONLY)
+            if (updated_at, figures) != (seen_at, seen):
+                last["a", account_id] = (updated_at, figures)
+                accounts.append((account_id, position, updated_at, figures if figures != seen else None))
 
     def take(self) -> dict[str, list[Row]]:
         """The rows captured since the last call (the last versions are kept, to compare with)."""

@@ -1,5 +1,5 @@
 """Generated histories (the ledger's own strategies) give the same books on every store, and the read
-tables a projector keeps equal a clean replay."""
+tables a projector keeps (and their history, as of any position) equal a clean replay."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from adapters.read_tables import open_read_tables
 from kernel.testing import adversarial_streams, apply_commands, order_lifecycles, prepared_ledger
 from projections import Books, state_hash
 from projections.replay import replay
+from tests.integration.test_read_history import assert_history_equals_fold
 
 _schemas = itertools.count(1)
 
@@ -62,6 +63,7 @@ def test_same_books_on_memory_sqlite_and_postgres_and_in_the_read_tables(command
                     assert replayed.books.order_views(open_only=True) == tables.orders(open_only=True)
                     assert [r.position for r in tables.positions()] == replayed.books.positions()
                     assert tables.accounts() == replayed.books.account_states()
+                    assert_history_equals_fold(tables, ledger, every=4)  # as of every 4th position too
         finally:
             ledger.close()
     assert hashes[0] == hashes[1] == hashes[2]
