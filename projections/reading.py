@@ -12,7 +12,7 @@ from decimal import Decimal
 from kernel.exchange.models import AccountState, Balance, Position
 from kernel.order import Order
 from projections.accounts import AccountBook
-from projections.balances import BalanceBook, BalanceKey, LockedSum
+from projections.balances import BalanceBook, BalanceKey, LockedSum, Move, reservation
 from projections.numbers import ZERO, exact
 from projections.orders import OrderKey, OrderView
 from projections.positions import PositionBook, PositionKey
@@ -57,6 +57,17 @@ class BooksReading:
         """The keys changed since the last call (sorted), and start collecting afresh."""
         changed, self._changed = self._changed, (set(), set(), set(), set(), set())
         return Changes(*(tuple(sorted(keys)) for keys in changed))
+
+    def _reservation(self, account: AccountBook, order: Order) -> Move | None:
+        """What `order` reserves now (asset, amount), or None: what the fold keeps in `reserved`."""
+        intent = order.intent
+        if intent is None or not order.submitted:  # unsent: `reservation` is None too
+            return None
+        symbol = intent.symbol
+        spec = account.instruments.get(symbol)
+        if spec is None:
+            return None
+        return reservation(order, spec, account.base_currency, account.leverage.get(symbol))
 
     # ------------------------------------------------------------------ reading: keys
     def account_ids(self) -> list[str]:

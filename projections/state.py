@@ -315,7 +315,7 @@ class Books(BooksReading):
         never held)."""
         account_id, intent_id = order.account_id, order.intent_id
         key = (account_id, intent_id)
-        intent = order.intent  # `_reservation(account, order)`, inline
+        intent = order.intent  # `BooksReading._reservation(account, order)`, inline
         if intent is None or not order.submitted:
             now = None
         else:
@@ -354,16 +354,6 @@ class Books(BooksReading):
             self._lock(account_id, asset).put(intent_id, amount)
         if touch and amount != was_amount:
             self._touch_balance(account_id, asset, ts_event, create=amount != 0)
-
-    def _reservation(self, account: AccountBook, order: Order) -> Move | None:
-        intent = order.intent
-        if intent is None or not order.submitted:  # unsent: `reservation` is None too
-            return None
-        symbol = intent.symbol
-        spec = account.instruments.get(symbol)
-        if spec is None:
-            return None
-        return reservation(order, spec, account.base_currency, account.leverage.get(symbol))
 
     # ------------------------------------------------------------------ memory
     @exact
