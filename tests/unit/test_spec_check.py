@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kernel import events as ev
-from kernel.commands import StandardOrder, check_order_bounds, check_order_spec, from_pydantic
+from kernel.checks import StandardOrder, check_order_bounds, check_order_spec, from_pydantic
 from kernel.errors import RequestRefused
 from kernel.schema.order_spec import UINT64_MAX, OrderSide, OrderType, TimeInForce
 from kernel.spec_check import plainly_valid
