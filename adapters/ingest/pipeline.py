@@ -15,7 +15,6 @@ stream that cannot be read twice.
 
 from __future__ import annotations
 
-import codecs
 import gc
 import io
 import os
@@ -28,6 +27,7 @@ import msgspec
 
 from adapters.ingest.links import OrderLinks
 from adapters.ingest.parallel import TranslationResult, TranslatorProcess, one_line, translate_one
+from adapters.ingest.source import Rejoined, in_chunks, not_text
 from adapters.ingest.tables import IngestTables, Quarantined, message_digest
 from adapters.translate import Format
 from adapters.translate.base import AccountFact, OrderFact, Translation, Untranslatable
@@ -121,7 +121,7 @@ class Ingest:
         """Frame `stream` and ingest every message; an empty or binary file is quarantined whole."""
         summary = IngestSummary()
         head = stream.read(SNIFF_BYTES)
-        problem = _not_text(head, complete=len(head) < SNIFF_BYTES)
+        problem = not_text(head, complete=len(head) < SNIFF_BYTES)
         if problem:  # kept whole up to a bound: a mistaken multi-GB file must not exhaust memory or a row
             raw = head + stream.read(QUARANTINE_FILE_MAX_BYTES - len(head))
             total = len(raw) + sum(len(block) for block in iter(lambda: stream.read(1 << 20), b""))
@@ -130,8 +130,8 @@ class Ingest:
             self._quarantine(source, [_Message(raw, reason=problem)])
             summary.count("quarantined", reason=problem)
             return summary
-        counted = _Rejoined(head, stream, on_bytes)
-        chunks = _chunks(self.format.frame(io.BufferedReader(counted)), self.batch_messages)
+        counted = Rejoined(head, stream, on_bytes)
+        chunks = in_chunks(self.format.frame(io.BufferedReader(counted)), self.batch_messages)
         with _frozen_between_batches() as settle:
             if not _worth_a_worker(stream):
                 for raws in chunks:
@@ -166,7 +166,7 @@ class Ingest:
         need keeping (recorded, duplicate or skipped). Those still failing keep their entry, with the
         latest reason."""
         summary = IngestSummary()
-        problems = [_not_text(e.raw, complete=True) for e in entries]
+        problems = [not_text(e.raw, complete=True) for e in entries]
         messages = [_Message(e.raw, reason=problem) if problem else self._translate(e.raw)
                     for e, problem in zip(entries, problems, strict=True)]  # fmt: skip
         self._record(messages)
@@ -331,17 +331,6 @@ def _plain(struct: msgspec.Struct) -> dict[str, Any]:
     return {name: getattr(struct, name) for name in struct.__struct_fields__}
 
 
-def _chunks(raws: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
-    chunk: list[bytes] = []
-    for raw in raws:
-        chunk.append(raw)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 @contextmanager
 def _frozen_between_batches() -> Iterator[Callable[[], None]]:
     """After each batch, what is alive (above all the ledger's cached aggregates) moves out of the cyclic
@@ -365,42 +354,3 @@ def _worth_a_worker(stream: IO[bytes]) -> bool:
         return os.fstat(stream.fileno()).st_size >= WORKER_MIN_BYTES
     except (AttributeError, OSError, io.UnsupportedOperation):  # a pipe, an in-memory stream
         return False
-
-
-def _not_text(data: bytes, *, complete: bool) -> str:
-    """Why these bytes are not a text file of messages ("" when they are)."""
-    if not data.strip():
-        return "empty file: no messages" if not data else "empty file: only blank lines"
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        return f"binary file: NUL byte at offset {nul}"
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        decoder.decode(data, final=complete)
-    except UnicodeDecodeError as e:
-        return f"binary file: not UTF-8 text (byte {e.start})"
-    return ""
-
-
-class _Rejoined(io.RawIOBase):
-    """The sniffed head followed by the rest of the stream, counting bytes for a progress bar."""
-
-    def __init__(self, head: bytes, rest: IO[bytes], on_bytes: Callable[[int], None] | None):
-        self._head, self._rest, self._on_bytes = head, rest, on_bytes
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self._head:
-            n = min(len(buffer), len(self._head))
-            buffer[:n] = self._head[:n]
-            self._head = self._head[n:]
-        else:
-            data = self._rest.read(len(buffer))
-            n = len(data)
-            buffer[:n] = data
-        if self._on_bytes is not None and n:
-            self._on_bytes(n)
-        return n
-
