@@ -155,7 +155,7 @@ class Projector:
     def start(self, stop: Stop) -> bool:
         """Create the tables, read the tracking position and rebuild the books there. False if stopped."""
         self.tables.create()
-        if self.tables.stored_format() != FORMAT:  # derived rows in an older format: rebuild them from the log
+        if self.tables.stored_format() < FORMAT:  # derived rows in an older format: rebuild them from the log
             self.tables.reset()
         position = self.tables.position()
         head = self.ledger.head()
@@ -189,25 +189,25 @@ class Projector:
         last = self.position
         try:
             for notification in pending:
-                event = fold_notification(ledger, books, notification)  # on an error, changes no figure
-                recorded.append(event.ts_recorded)
-                last = notification.id
+                try:
+                    event = fold_notification(ledger, books, notification)  # on an error, changes nothing
+                except Exception as e:
+                    # A notification the books cannot fold: commit what came before it, then stop here.
+                    self._buffer = pending[len(recorded) :]
+                    if recorded:
+                        self._commit(books, last, pending[0].id, recorded, changed)
+                    raise ProjectionError(f"notification {notification.id}: {e} (the read tables are at "
+                                          f"{self.position})") from e  # fmt: skip
                 changes = books.take_changes()  # this event's: its versions are as of its id
                 if changes.positions or changes.balances or changes.accounts:
-                    capture(books, changes, last)
+                    capture(books, changes, notification.id)
                 changed.append(changes)
+                recorded.append(event.ts_recorded)
+                last = notification.id
                 if len(recorded) % 256 == 0 and time.perf_counter() > deadline:
                     break
-        except Exception as e:
-            # A notification the books cannot fold: commit what came before it, then stop here.
-            self._buffer = pending[len(recorded) :]
-            if recorded:
-                self._commit(books, last, pending[0].id, recorded, changed)
-            self.books = None
-            raise ProjectionError(f"notification {self._buffer[0].id}: {e} (the read tables are at "
-                                  f"{self.position})") from e  # fmt: skip
         except BaseException:
-            self.books = None  # folded past what the tables hold
+            self.books = None  # folded past what the tables hold (or stopped at what they cannot hold)
             raise
         self._buffer = pending[len(recorded) :]
         self._commit(books, last, pending[0].id, recorded, changed)

@@ -352,6 +352,8 @@ class Books(BooksReading):
             return
         if amount is not was_amount:
             self._lock(account_id, asset).put(intent_id, amount)
+            if amount == was_amount and (account_id, asset) in self.balance_books:
+                self._changed[2].add((account_id, asset))  # the same amount in other digits: the locked text
         if touch and amount != was_amount:
             self._touch_balance(account_id, asset, ts_event, create=amount != 0)
 

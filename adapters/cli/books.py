@@ -155,17 +155,22 @@ def replay_command(store_url: str, day: str | None, until: str | None, position:
 def query(store_url: str, what: str, account: str | None, symbol: str | None, open_only: bool,
           as_of: str | None, as_json: bool) -> None:  # fmt: skip
     """Orders, positions, balances or account state: now from the read tables (`ledger project` keeps
-    them current), or as of a time from the log."""
+    them current), or as of a time: from the read tables' history where it reaches, else folded from the log."""
     with open_ledger(store_url) as ledger:
         if as_of is not None:
             position = _position_at(ledger, as_of, "--as-of")
             tables = _tables_at(ledger, position) if what != "orders" else None  # orders have no history
+            rows = None
             if tables is not None:
                 with tables:
-                    if account is not None:
-                        _check_account([s.account_id for s in tables.accounts_at(position)], account)
-                    rows = _rows_from_tables(tables, what, account, symbol, open_only, position)
-            else:
+                    try:
+                        known = tables.account_ids_at(position)
+                        rows = _rows_from_tables(tables, what, account, symbol, open_only, position)
+                    except ReadTablesError:  # reset or rebuilt meanwhile: fold instead
+                        pass
+                if rows is not None:
+                    _check_account(known, account)
+            if rows is None:
                 books = state_at(ledger, position=position, evict=False).books
                 _check_account(books.account_ids(), account)
                 rows = _rows_from_books(books, what, account, symbol, open_only)

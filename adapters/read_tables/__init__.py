@@ -4,11 +4,12 @@
     tables = open_read_tables(ledger)      # beside the ledger's events: PostgreSQL schema, SQLite file, dicts
     tables.create()
     tables.position()                      # last notification id the rows include
-    tables.write(books, books.take_changes(), position)   # rows + tracking, one transaction
+    tables.write(books, changes, position, versions.take())   # rows + history + tracking, one transaction
     tables.orders(account_id, symbol=..., open_only=True) -> list[OrderView]
     tables.positions(...) -> list[PositionRow(account_id, symbol, position)]
     tables.balances(account_id) -> list[BalanceRow(account_id, asset_id, balance)]
     tables.accounts(account_id) -> list[AccountState]
+    tables.positions_at(p, ...), balances_at(p, ...), accounts_at(p, ...), account_ids_at(p)   # as of p
 
 `adapters.projector.project` keeps them current; `base` documents the rows and the tracking.
 """

@@ -46,6 +46,7 @@ from kernel.errors import LedgerError
 from kernel.exchange.models import AccountState, Balance, Position
 from kernel.lifecycle import TERMINAL
 from projections import BalanceBook, Books, Changes, OrderView
+from projections.numbers import exact
 
 PROJECTION = "books"  # the tracking row's name: one projection keeps all four tables
 FORMAT = 2  # the rows' format; a change to the columns or to what `data` holds bumps it. 2: history
@@ -246,7 +247,7 @@ class ReadTables(ABC):
                    columns: tuple[str, ...]) -> list[tuple[Any, ...]]:  # fmt: skip
         """(key columns..., `columns`...) of each key whose key columns equal `where`, from its last version
         at or before `position` (for `history.sparse` in `columns`: its last version with that column set),
-        sorted by key; keys with no such version yet are left out."""
+        sorted by key; None for a key with no such version yet."""
 
     @abstractmethod
     def _clear(self) -> None:
@@ -265,9 +266,12 @@ class ReadTables(ABC):
     def position(self) -> int:
         """The last notification id the rows include (0: nothing projected yet)."""
         position, fmt = self._read_tracking()
+        if fmt > FORMAT:
+            raise ReadTablesError(f"the read tables are in format {fmt}, written by a newer version of the ledger "
+                                  f"(this one writes format {FORMAT}): use that version")  # fmt: skip
         if fmt != FORMAT:
             raise ReadTablesError(f"the read tables are in format {fmt}, this version writes format {FORMAT}: "
-                                  "reset them (they are rebuilt from the log)")  # fmt: skip
+                                  "run `ledger project`, which rebuilds them from the log")  # fmt: skip
         self._expected = position
         return position
 
@@ -275,16 +279,16 @@ class ReadTables(ABC):
         """The format the stored rows are in (`FORMAT` is what this version writes)."""
         return self._read_tracking()[1]
 
-    def write(self, books: Books, changes: Changes, position: int,
-              history: dict[str, list[Row]] | None = None) -> int:  # fmt: skip
-        """Write the rows of `changes` as `books` has them, the `history` versions (`Versions.take()`) and
-        the tracking `position`, in one transaction. Returns the number of rows written or deleted."""
+    def write(self, books: Books, changes: Changes, position: int, history: dict[str, list[Row]]) -> int:
+        """Write the rows of `changes` as `books` has them, the `history` versions (`Versions.take()`: every
+        version the events up to `position` made, or the as-of reads would answer wrong) and the tracking
+        `position`, in one transaction. Returns the number of rows written or deleted."""
         expected = self.position() if self._expected is None else self._expected
         if position < expected:
             raise ReadTablesError(f"tracking cannot go back from {expected} to {position}")
         rows = rows_of(books, changes)
         widths = {h.name: len(h.key) for h in HISTORY.values()}
-        for name, versions in (history or {}).items():
+        for name, versions in history.items():
             if any(not expected < row[widths[name]] <= position for row in versions):
                 raise ReadTablesError(f"history rows of {name} outside the batch ({expected}, {position}]")
             rows.history[name] = versions
@@ -331,7 +335,12 @@ class ReadTables(ABC):
         if not self.covers(position):
             raise ReadTablesError(f"the read tables are at position {self._expected}, before {position}: "
                                   "run `ledger project`")  # fmt: skip
-        return self._select_at(HISTORY[table.name], position, where, columns)
+        found = self._select_at(HISTORY[table.name], position, where, columns)
+        return [row for row in found if row[len(table.key)] is not None]  # a key with no version yet: left out
+
+    def account_ids_at(self, position: int) -> list[str]:
+        """The accounts opened as of `position`, sorted."""
+        return [a for a, _ in self._history(ACCOUNTS, position, {}, "updated_at")]
 
     def positions_at(self, position: int, account_id: str | None = None, *, symbol: str | None = None,
                      open_only: bool = False) -> list[PositionRow]:  # fmt: skip
@@ -348,14 +357,19 @@ class ReadTables(ABC):
         """Each account's figures and `updated_at`, its balances and open positions as of `position` put back."""
         where = _where(account_id=account_id)
         updated = dict(self._history(ACCOUNTS, position, where, "updated_at"))  # type: ignore[arg-type]
+        balances: dict[str, list[Balance]] = {}
+        for row in self.balances_at(position, account_id):
+            balances.setdefault(row.account_id, []).append(row.balance)
+        positions: dict[str, list[Position]] = {}
+        for p in self.positions_at(position, account_id, open_only=True):
+            positions.setdefault(p.account_id, []).append(p.position)
         return [AccountState.model_validate({
             **(json.loads(data) if isinstance(data, str | bytes) else data),
-            "updated_at": updated[a],
-            "balances": [r.balance for r in self.balances_at(position, a)],
-            "positions": [r.position for r in self.positions_at(position, a, open_only=True)],
+            "updated_at": updated[a], "balances": balances.get(a, []), "positions": positions.get(a, []),
         }) for a, data in self._history(ACCOUNTS, position, where, "data")]  # fmt: skip
 
 
+@exact
 def balance_version(account_id: str, asset_id: str, total: str, locked: str, updated_at: int) -> Balance:
     """The `Balance` a version holds, made as the books make it (`BalanceBook.to_model`)."""
     book = BalanceBook(account_id, asset_id)

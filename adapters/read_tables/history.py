@@ -60,9 +60,9 @@ def history_sql(history: HistoryTable, where: dict[str, Any], columns: tuple[str
                 prefix: str = "", collate: str = "") -> str:  # fmt: skip
     """The as-of query both databases run. For each key of the current table (a key once there stays: the
     books never drop a position, balance or opened account), each of `columns` from its last version at
-    or before the position (a sparse column: the last version that has it): one backward probe of the
-    history's primary key per key and column. Parameters: the position once per column, then `where`'s
-    values. `mark`: the placeholder; `prefix`: the tables' schema and a dot; `collate`: for ORDER BY."""
+    or before the position (a sparse column: the last version that has it), NULL for a key with no version
+    yet: one backward probe of the history's primary key per key and column. Parameters: the position once
+    per column, then `where`'s values. `mark`: the placeholder; `prefix`: the tables' schema and a dot; `collate`: for ORDER BY."""
     match = " AND ".join(f"h.{c} = k.{c}" for c in history.key)
     probes = []
     for column in columns:
@@ -70,6 +70,6 @@ def history_sql(history: HistoryTable, where: dict[str, Any], columns: tuple[str
         probes.append(f"(SELECT h.{column} FROM {prefix}{history.name} h WHERE {match} AND h.position <= {mark}"
                       f"{only} ORDER BY h.position DESC LIMIT 1) AS {column}")  # fmt: skip
     filters = "".join(f" AND k.{column} = {mark}" for column in where)
-    return (f"SELECT * FROM (SELECT {', '.join(f'k.{c}' for c in history.key)}, {', '.join(probes)} "
-            f"FROM {prefix}{history.of.name} k WHERE TRUE{filters}) v WHERE v.{columns[0]} IS NOT NULL "
-            f"ORDER BY {', '.join(f'v.{c}{collate}' for c in history.key)}")
+    return (f"SELECT {', '.join(f'k.{c}' for c in history.key)}, {', '.join(probes)} "
+            f"FROM {prefix}{history.of.name} k WHERE TRUE{filters} "
+            f"ORDER BY {', '.join(f'k.{c}{collate}' for c in history.key)}")

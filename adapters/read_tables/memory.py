@@ -91,9 +91,11 @@ class MemoryReadTables(ReadTables):
             at = {column: history.key.index(column) for column in where}
             names = [name for name, _ in history.columns]
             found = []
-            for key, (positions, values) in sorted(self.history[history.name].items()):
+            versions = self.history[history.name]
+            for key in sorted(self.tables[history.of.name]):  # the current table's keys, as the SQL reads them
                 if not all(key[at[c]] == v for c, v in where.items()):
                     continue
+                positions, values = versions.get(key, ((), ()))
                 i = bisect_right(positions, position)
                 got = []
                 for column in columns:
@@ -101,8 +103,7 @@ class MemoryReadTables(ReadTables):
                     while column == history.sparse and j and values[j - 1][index] is None:
                         j -= 1  # a sparse column: the last version that has it
                     got.append(values[j - 1][index] if j else None)
-                if got[0] is not None:
-                    found.append((*key, *got))
+                found.append((*key, *got))
             return found
 
     def _clear(self) -> None:

@@ -7,10 +7,12 @@ the position moved (`TrackingConflict`) instead of writing older rows over newer
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 from psycopg.sql import SQL, Composed, Identifier, Placeholder
+from psycopg.types.json import Jsonb
 
 from adapters.read_tables.base import (
     FORMAT,
@@ -23,6 +25,7 @@ from adapters.read_tables.base import (
     HistoryTable,
     ReadTables,
     ReadTablesError,
+    Row,
     Rows,
     Table,
     TrackingConflict,
@@ -79,6 +82,8 @@ class PostgresReadTables(ReadTables):
         self._version_copy = {h.name: SQL("COPY {}.{} ({}) FROM STDIN (FORMAT BINARY)").format(
             s, Identifier(h.name), _names(h.all_columns)) for h in HISTORY.values()}  # fmt: skip
         self._version_types = {h.name: [COPY_TYPES[h.kind(c)] for c in h.all_columns] for h in HISTORY.values()}
+        self._json_at = {t.name: [i for i, c in enumerate(t.all_columns) if t.kind(c) == "json"]
+                         for t in (*TABLES, *HISTORY.values())}  # fmt: skip
 
     @classmethod
     def for_datastore(cls, datastore: Any) -> PostgresReadTables:
@@ -169,7 +174,7 @@ class PostgresReadTables(ReadTables):
                 cur.execute(self._stage_create[t.name])
                 with cur.copy(self._stage_copy[t.name]) as copy:
                     copy.set_types(self._copy_types[t.name])
-                    for row in upserts:
+                    for row in _json_as_is(upserts, self._json_at[t.name]):
                         copy.write_row(row)
                 cur.execute(self._stage_upsert[t.name])
             elif upserts:
@@ -178,7 +183,7 @@ class PostgresReadTables(ReadTables):
             if versions:  # plain inserts: a version is written once, in the batch that made it
                 with cur.copy(self._version_copy[name]) as copy:
                     copy.set_types(self._version_types[name])
-                    for row in versions:
+                    for row in _json_as_is(versions, self._json_at[name]):
                         copy.write_row(row)
 
     def _select(self, table: Table, where: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -209,6 +214,22 @@ class PostgresReadTables(ReadTables):
                 cur.execute(SQL("DELETE FROM {}.{}").format(Identifier(self.schema), Identifier(t.name)))
             cur.execute(SQL("UPDATE {} SET position = 0, format = %s, updated_at = now() WHERE projection = %s")
                         .format(self._tracking), (FORMAT, PROJECTION))  # fmt: skip
+
+
+def _json_as_is(rows: list[Row], at: list[int]) -> Iterator[Row]:
+    """Rows whose JSON text goes into a binary COPY as the document it is: a bare `str` for a jsonb column
+    would be dumped as a JSON string holding the text."""
+    for row in rows:
+        if at:
+            row = list(row)
+            for i in at:
+                if row[i] is not None:
+                    row[i] = Jsonb(row[i], dumps=_as_is)
+        yield row
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 def _names(columns: tuple[str, ...]) -> Composed:
