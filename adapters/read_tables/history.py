@@ -70,6 +70,8 @@ def history_sql(history: HistoryTable, where: dict[str, Any], columns: tuple[str
         probes.append(f"(SELECT h.{column} FROM {prefix}{history.name} h WHERE {match} AND h.position <= {mark}"
                       f"{only} ORDER BY h.position DESC LIMIT 1) AS {column}")  # fmt: skip
     filters = "".join(f" AND k.{column} = {mark}" for column in where)
-    return (f"SELECT {', '.join(f'k.{c}' for c in history.key)}, {', '.join(probes)} "
-            f"FROM {prefix}{history.of.name} k WHERE TRUE{filters} "
-            f"ORDER BY {', '.join(f'k.{c}{collate}' for c in history.key)}")
+    return (
+        f"SELECT {', '.join(f'k.{c}' for c in history.key)}, {', '.join(probes)} "
+        f"FROM {prefix}{history.of.name} k WHERE TRUE{filters} "
+        f"ORDER BY {', '.join(f'k.{c}{collate}' for c in history.key)}"
+    )

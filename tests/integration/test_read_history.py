@@ -80,7 +80,6 @@ def test_history_is_the_same_for_any_batch_size_and_repeats_no_unchanged_row(mem
     assert 0 < sum(f is not None for f in figures) < len(figures) / 2  # figures only when they changed
 
 
-
 def test_sqlite_history_is_narrow_too(sqlite_url, open_ledger):
     ledger = open_ledger(sqlite_url)
     record_day(ledger, orders=12)
