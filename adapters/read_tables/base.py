@@ -126,6 +126,7 @@ HISTORY = {h.of.name: h for h in (
     HistoryTable(BALANCES, (("total", T), ("locked", T), ("updated_at", I))),  # decimals as their exact text
     HistoryTable(ACCOUNTS, (("updated_at", I), ("data", J)), sparse="data"),
 )}  # fmt: skip
+HISTORY_KEY_WIDTH = {h.name: len(h.key) for h in HISTORY.values()}  # a version row's position is at this index
 TRACKING_TABLE = "ledger_read_tracking"
 INDEXES = (  # (table, index suffix, columns): the queries `ledger query` makes
     (ORDERS, "open", ("account_id", "is_open")), (ORDERS, "symbol", ("symbol",)),
@@ -287,9 +288,8 @@ class ReadTables(ABC):
         if position < expected:
             raise ReadTablesError(f"tracking cannot go back from {expected} to {position}")
         rows = rows_of(books, changes)
-        widths = {h.name: len(h.key) for h in HISTORY.values()}
         for name, versions in history.items():
-            if any(not expected < row[widths[name]] <= position for row in versions):
+            if any(not expected < row[HISTORY_KEY_WIDTH[name]] <= position for row in versions):
                 raise ReadTablesError(f"history rows of {name} outside the batch ({expected}, {position}]")
             rows.history[name] = versions
         if not rows and position == expected:
@@ -355,8 +355,6 @@ class ReadTables(ABC):
 
     def accounts_at(self, position: int, account_id: str | None = None) -> list[AccountState]:
         """Each account's figures and `updated_at`, its balances and open positions as of `position` put back."""
-        where = _where(account_id=account_id)
-        updated = dict(self._history(ACCOUNTS, position, where, "updated_at"))  # type: ignore[arg-type]
         balances: dict[str, list[Balance]] = {}
         for row in self.balances_at(position, account_id):
             balances.setdefault(row.account_id, []).append(row.balance)
@@ -365,8 +363,9 @@ class ReadTables(ABC):
             positions.setdefault(p.account_id, []).append(p.position)
         return [AccountState.model_validate({
             **(json.loads(data) if isinstance(data, str | bytes) else data),
-            "updated_at": updated[a], "balances": balances.get(a, []), "positions": positions.get(a, []),
-        }) for a, data in self._history(ACCOUNTS, position, where, "data")]  # fmt: skip
+            "updated_at": updated_at, "balances": balances.get(a, []), "positions": positions.get(a, []),
+        }) for a, updated_at, data in self._history(ACCOUNTS, position, _where(account_id=account_id),
+                                                     "updated_at", "data")]  # fmt: skip
 
 
 @exact

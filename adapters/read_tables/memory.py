@@ -9,6 +9,7 @@ from typing import Any
 from adapters.read_tables.base import (
     FORMAT,
     HISTORY,
+    HISTORY_KEY_WIDTH,
     NOT_CREATED,
     TABLES,
     HistoryTable,
@@ -62,7 +63,7 @@ class MemoryReadTables(ReadTables):
                 new[table.name] = data
             history = {name: dict(versions) for name, versions in self.history.items()}
             for name, rows_in in rows.history.items():
-                width = len(next(h for h in HISTORY.values() if h.name == name).key)
+                width = HISTORY_KEY_WIDTH[name]
                 fresh: set[tuple[str, ...]] = set()  # keys whose lists are this batch's copies
                 for row in rows_in:
                     key = tuple(row[:width])
