@@ -24,6 +24,7 @@ from uuid import UUID
 
 import msgspec
 
+from adapters.translate.base import json_problem, not_utf8
 from kernel import events as ev
 from kernel.errors import LedgerError, RequestRefused
 from kernel.ledger import Ledger
@@ -66,8 +67,11 @@ def read_lines(lines: Iterable[bytes], source: str = "-") -> Iterator[tuple[Expo
         try:
             line = _line_decoder.decode(raw)
             event = ev.decode(line.topic, line.event)
-        except (msgspec.DecodeError, msgspec.ValidationError, ev.UnknownEventError) as e:
-            raise BadLine(f"{source}:{number}: not a ledger event line: {e}") from None
+        except (msgspec.DecodeError, UnicodeDecodeError, ev.UnknownEventError) as e:
+            # a ValidationError is a DecodeError of valid JSON; text that is not UTF-8 is named so first
+            why = not_utf8(raw) or (str(e) if isinstance(e, msgspec.ValidationError | ev.UnknownEventError)
+                                    else json_problem(raw, e))  # fmt: skip
+            raise BadLine(f"{source}:{number}: not a ledger event line: {why}") from None
         expected = stream_of(event)
         if line.stream != expected:
             raise BadLine(f"{source}:{number}: stream {line.stream} does not match the event's ({expected})")

@@ -90,6 +90,22 @@ def lines(stream: IO[bytes]) -> Iterator[bytes]:
             yield line
 
 
+def json_problem(raw: bytes, error: Exception) -> str:
+    """Why `raw` did not decode as JSON, as "invalid JSON: ...", in the same words whichever msgspec is
+    installed: text that is not UTF-8 is named by Python's own codec error (msgspec before 0.23 raised that
+    UnicodeDecodeError itself; 0.23 reports "Invalid UTF-8 encoded string"). For the error path only."""
+    return not_utf8(raw) or f"invalid JSON: {error}"
+
+
+def not_utf8(raw: bytes) -> str | None:
+    """"invalid JSON: <the codec's error>" when `raw` is not UTF-8 text, else None."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return f"invalid JSON: {e}"
+    return None
+
+
 # ------------------------------------------------------------------------------ strict converters
 _DECIMAL_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 

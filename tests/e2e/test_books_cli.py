@@ -145,3 +145,13 @@ def test_ingest_of_a_file_that_is_not_events_is_refused_whole(tmp_path: Path) ->
     (tmp_path / "bad.jsonl").write_text('{"position": 1}\n')
     done = ledger("--store", "sqlite:///t.db", "ingest", "--format", "events", "bad.jsonl", cwd=tmp_path)
     assert done.returncode == 2 and done.stderr.startswith("error: bad.jsonl:1: not a ledger event line")
+
+
+def test_ingest_of_events_that_are_not_utf8_is_refused_with_the_codec_error(tmp_path: Path) -> None:
+    """The same one line whichever msgspec decodes it (0.23 reports bad UTF-8 in words of its own)."""
+    (tmp_path / "bad.jsonl").write_bytes(b'{"position": "\xff"}\n')
+    done = ledger("--store", "sqlite:///t.db", "ingest", "--format", "events", "bad.jsonl", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: bad.jsonl:1: not a ledger event line: invalid JSON: 'utf-8' codec can't "
+                                  "decode byte 0xff")  # fmt: skip
+    assert run_json(tmp_path, "--store", "sqlite:///t.db", "replay", "--json")["position"] == 0  # nothing recorded

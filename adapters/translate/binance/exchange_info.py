@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from adapters.translate.base import Untranslatable, decimal_of
+from adapters.translate.base import Untranslatable, decimal_of, json_problem
 from adapters.translate.binance.messages import EXACT, _decode
 from kernel import events as ev
 from kernel.schema.order_spec import AssetType
@@ -30,7 +30,7 @@ def _exchange_info_symbols(data: bytes) -> list[dict[str, Any]]:
     try:
         obj = _decode(data)
     except (msgspec.DecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"not a Binance exchangeInfo file: invalid JSON: {e}") from None
+        raise ValueError(f"not a Binance exchangeInfo file: {json_problem(data, e)}") from None
     if type(obj) is not dict or type(obj.get("symbols")) is not list:
         raise ValueError("not a Binance exchangeInfo file: no 'symbols' list")
     return obj["symbols"]

@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from adapters.translate.base import Translation, Untranslatable, decimal_of, ms_to_ns
+from adapters.translate.base import Translation, Untranslatable, decimal_of, json_problem, ms_to_ns
 from kernel.schema.order_spec import check_input_bounds
 
 ZERO = Decimal(0)
@@ -128,7 +128,7 @@ def _message(raw: bytes) -> dict[str, Any]:
     try:
         obj = _decode(raw)
     except (msgspec.DecodeError, UnicodeDecodeError) as e:
-        raise Untranslatable(f"invalid JSON: {e}") from None
+        raise Untranslatable(json_problem(raw, e)) from None
     if type(obj) is not dict:
         raise Untranslatable(f"not a Binance event: a JSON {type(obj).__name__}, not an object")
     if "e" in obj:

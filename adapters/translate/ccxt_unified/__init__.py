@@ -34,7 +34,7 @@ from __future__ import annotations
 import msgspec
 
 from adapters.translate import Format, base
-from adapters.translate.base import Instruments, Translation, Untranslatable
+from adapters.translate.base import Instruments, Translation, Untranslatable, json_problem
 from adapters.translate.ccxt_unified.markets import (
     DECIMAL_PLACES,
     SIGNIFICANT_DIGITS,
@@ -65,8 +65,8 @@ def translate(raw: bytes, instruments: Instruments) -> Translation:
     """One JSON line (see the module text) to ledger facts."""
     try:
         value = _decoder.decode(raw)
-    except msgspec.DecodeError as e:
-        raise Untranslatable(f"invalid JSON: {e}") from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as e:
+        raise Untranslatable(json_problem(raw, e)) from None
     if isinstance(value, dict):
         kind = value.get("type")
         if "data" in value and kind in _KINDS:

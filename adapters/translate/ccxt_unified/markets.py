@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from adapters.translate.base import json_problem
 from adapters.translate.ccxt_unified.readers import _brief, _decoder
 from kernel import events as ev
 from kernel.schema.order_spec import AssetType
@@ -143,8 +144,8 @@ def load_markets(data: bytes) -> list[ev.InstrumentSpec]:
     markets by id, can be parsed against these instruments. A file that cannot be read raises ValueError."""
     try:
         value = _decoder.decode(data)
-    except msgspec.DecodeError as e:
-        raise ValueError(f"not a ccxt markets file: invalid JSON: {e}") from None
+    except (msgspec.DecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"not a ccxt markets file: {json_problem(data, e)}") from None
     mode_given = None
     if isinstance(value, dict) and isinstance(value.get("markets"), dict | list) and "symbol" not in value["markets"]:
         mode_given, value = value.get("precisionMode"), value["markets"]

@@ -328,7 +328,7 @@ def test_messages_without_a_ledger_fact_are_skipped_with_a_reason(message):
 # ================================================================================== bad input
 @pytest.mark.parametrize("data, reason", [
     (b'{"e": "executionReport", "s": ', "invalid JSON: Input data was truncated"),
-    (b"\x00\xffPK\x03\x04\x89garbage", "invalid JSON: JSON is malformed: invalid character (byte 0)"),
+    (b"\x00\xffPK\x03\x04\x89garbage", "invalid JSON: 'utf-8' codec can't decode byte 0xff in position 1"),
     (b'{"e": "balanceUpdate", "a": "\xff\xfe"}', "invalid JSON: 'utf-8' codec can't decode byte 0xff"),
     (b"{}", "not a Binance event: no event type field 'e'"),
     (b"[1, 2]", "not a Binance event: a JSON list, not an object"),
@@ -788,6 +788,7 @@ def test_futures_exchange_info():
 @pytest.mark.parametrize("data, reason", [
     (b"<html>503</html>", "not a Binance exchangeInfo file: invalid JSON: JSON is malformed"),
     (b"", "not a Binance exchangeInfo file: invalid JSON: Input data was truncated"),
+    (b'{"symbols": ["\xc3("]}', "not a Binance exchangeInfo file: invalid JSON: 'utf-8' codec can't decode byte 0xc3"),
     (b'{"code": -1121, "msg": "Invalid symbol."}', "not a Binance exchangeInfo file: no 'symbols' list"),
     (b"[]", "not a Binance exchangeInfo file: no 'symbols' list"),
     (b'{"symbols": [7]}', "symbols[0] is not an object"),

@@ -128,6 +128,7 @@ def test_markets_file_may_say_its_precision_mode():
 
 @pytest.mark.parametrize(("data", "reason"), [
     (b"{not json", "not a ccxt markets file: invalid JSON"),
+    (b'{"BTC/USDT": "\xff"}', "not a ccxt markets file: invalid JSON: 'utf-8' codec can't decode byte 0xff"),
     (b'"BTC/USDT"', "not a ccxt markets file: expected an object of symbol -> market, or a list of markets"),
     (b"[]", "not a ccxt markets file: it lists no market"),
     (line({"BTC/USDT": [MARKETS["BTC/USDT"]]}), "market 'BTC/USDT' is not an object"),
@@ -444,6 +445,7 @@ def test_positions_without_times_take_the_wrappers():
 # ------------------------------------------------------------------------------ bad input
 @pytest.mark.parametrize(("raw", "reason"), [
     (b'{"id": "t", "order": ', "invalid JSON: "),
+    (b'{"id": "t\xfe", "symbol": "ETH/BTC"}', "invalid JSON: 'utf-8' codec can't decode byte 0xfe"),
     (line(trade(amount="one and a half")), "amount is not a decimal number: 'one and a half'"),
     (line(trade(amount=True)), "amount is not a decimal number: True"),
     (line(order("open", amount="lots")), "amount is not a decimal number: 'lots'"),
