@@ -22,6 +22,11 @@ How it goes:
 5. SIGINT / SIGTERM (while `project` runs in the main thread) or `Stop.set()` from anywhere: the batch in
    flight is finished and committed, connections are closed, and `project` returns the position reached.
    A second SIGINT raises KeyboardInterrupt at once (the batch in flight rolls back).
+6. A follower outlives the PostgreSQL connections it holds (`connection_lost`: a server restart, a
+   failover, an administrator's `pg_terminate_backend`, the network): the batch in flight rolls back with
+   its tracking, `on_retry(error, delay_s)` is told, and after the delay (0.5 s, doubling up to 30 s while
+   the server stays away) the projector starts again from the tables' committed position, as a restarted
+   process would. Any other error, and any error of a one-off `project`, is raised.
 
 `on_batch(BatchCommitted)` is called after each commit, with the wall time of the commit and each
 event's `ts_recorded`: lag = `committed_ns - ts_recorded` (what the live-lag benchmark measures).
@@ -29,16 +34,12 @@ event's `ts_recorded`: lag = `committed_ns - ts_recorded` (what the live-lag ben
 
 from __future__ import annotations
 
-import os
-import select
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.follow import Listener, Stop, connection_lost, listener_for, stop_on_signals
 from adapters.read_tables import FORMAT, ReadTables, ReadTablesError, open_read_tables
 from adapters.read_tables.history import Versions
 from kernel.ledger import Ledger
@@ -51,6 +52,9 @@ MAX_BATCH_S = 0.2  # fold for at most this long before committing what is folded
 LISTEN_POLL_S = 1.0  # PostgreSQL: the safety-net poll beside LISTEN
 POLL_S = 0.05  # SQLite and memory: how often to look for new events
 STOP_CHECK_EVERY = 4096  # events folded between looks at the stop flag while rebuilding
+RETRY_FIRST_S, RETRY_MAX_S = 0.5, 30.0  # a follower's wait after a lost connection, doubling up to the max
+
+__all__ = ["BatchCommitted", "Projector", "Stop", "books_at", "connection_lost", "fold_log", "project"]
 
 
 @dataclass(frozen=True)
@@ -63,43 +67,6 @@ class BatchCommitted:
     rows: int  # rows written or deleted
     committed_ns: int  # time.time_ns() just after the commit
     recorded_ns: tuple[int, ...]  # the batch's events' ts_recorded, in log order
-
-
-class Stop:
-    """A request to stop, which also wakes a waiting projector at once (a self-pipe). Thread-safe, and
-    safe to `set()` from a signal handler."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self.reason = ""
-        self._r, self._w = os.pipe()
-        os.set_blocking(self._r, False)
-        os.set_blocking(self._w, False)
-
-    def set(self, reason: str = "requested") -> None:
-        self.reason = self.reason or reason
-        self.requested = True
-        try:
-            os.write(self._w, b"\0")
-        except (BlockingIOError, OSError):  # the pipe is full (already woken) or closed
-            pass
-
-    def __bool__(self) -> bool:
-        return self.requested
-
-    def wait(self, timeout: float, fds: Sequence[int] = ()) -> list[int]:
-        """Sleep up to `timeout` s, or until stopped, or until one of `fds` is readable (returned)."""
-        if self.requested:
-            return []
-        ready, _, _ = select.select([self._r, *fds], [], [], max(timeout, 0.0))
-        return [fd for fd in ready if fd != self._r]
-
-    def close(self) -> None:
-        for fd in (self._r, self._w):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
 
 
 BooksLoader = Callable[[Ledger, int, Stop], Books | None]
@@ -247,87 +214,22 @@ class Projector:
         return self.position
 
 
-class Listener:
-    """LISTEN on a PostgreSQL channel over a connection of its own; reconnects after a failure (and the
-    projector polls meanwhile)."""
-
-    def __init__(self, connect_kwargs: dict[str, Any], channel: str):
-        self.connect_kwargs, self.channel = {**connect_kwargs, "autocommit": True}, channel
-        self.conn: Any = None
-        self.notified = 0
-
-    def open(self) -> Listener:
-        import psycopg
-        from psycopg.sql import SQL, Identifier
-
-        try:
-            self.conn = psycopg.connect(**self.connect_kwargs)
-            self.conn.execute(SQL("LISTEN {}").format(Identifier(self.channel)))
-        except psycopg.OperationalError:
-            self.close()
-        return self
-
-    def fds(self) -> list[int]:
-        if self.conn is None:
-            self.open()
-        return [self.conn.fileno()] if self.conn is not None else []
-
-    def drain(self) -> None:
-        import psycopg
-
-        if self.conn is None:
-            return
-        try:
-            self.notified += sum(1 for _ in self.conn.notifies(timeout=0))
-        except psycopg.Error:  # the connection broke: poll until it can be opened again
-            self.close()
-
-    def close(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.close()
-            finally:
-                self.conn = None
-
-
-def listener_for(ledger: Ledger) -> Listener | None:
-    """A LISTEN on the ledger's events channel if its store is PostgreSQL, else None (poll)."""
-    recorder = ledger.recorder
-    channel = getattr(recorder, "channel_name", None)
-    datastore = getattr(recorder, "datastore", None)
-    if channel is None or not hasattr(getattr(datastore, "pool", None), "kwargs"):
-        return None
-    from adapters.read_tables.postgres import connection_kwargs
-
-    return Listener(connection_kwargs(datastore), channel).open()
-
-
-@contextmanager
-def stop_on_signals(stop: Stop, enabled: bool = True) -> Iterator[None]:
-    """While inside: SIGINT and SIGTERM set `stop` (a second SIGINT raises KeyboardInterrupt). Only in the
-    main thread, where Python delivers signals; elsewhere a no-op."""
-    if not enabled or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        if stop and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        stop.set(signal.Signals(signum).name)
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+def _position_or(tables: ReadTables, known: int) -> int:
+    """The tables' tracking position, or `known` (the last one committed here) while they are out of reach."""
     try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+        return tables.position()
+    except Exception as error:
+        if connection_lost(error):
+            return known
+        raise
 
 
 def project(source: str | Ledger | None = None, *, follow: bool = False, batch_size: int = DEFAULT_BATCH_SIZE,
             max_batch_s: float = MAX_BATCH_S, poll_interval_s: float | None = None,
             tables: ReadTables | None = None, on_batch: Callable[[BatchCommitted], Any] | None = None,
             on_start: Callable[[int, int], Any] | None = None, stop: Stop | None = None,
-            handle_signals: bool = True, load_books: BooksLoader = books_at) -> int:  # fmt: skip
+            handle_signals: bool = True, load_books: BooksLoader = books_at,
+            on_retry: Callable[[BaseException, float], Any] | None = None) -> int:  # fmt: skip
     """Bring the read tables to the head of the log (and keep them there with `follow`); returns the
     tracking position reached.
 
@@ -336,32 +238,47 @@ def project(source: str | Ledger | None = None, *, follow: bool = False, batch_s
     memory:// store must pass its own `MemoryReadTables`, or they vanish on return. `on_start(position,
     head)` is called once the books are rebuilt (a progress bar's start and total). `poll_interval_s`:
     default 1 s beside LISTEN on PostgreSQL, 0.05 s elsewhere. `stop`: set it to stop from another thread.
+    `on_retry(error, delay_s)`: a follower lost its connections and starts again after `delay_s` (step 6).
     """
     ledger = source if isinstance(source, Ledger) else Ledger.open(source)
     own_tables, own_stop = tables is None, stop is None
     stop = stop if stop is not None else Stop()
-    listener: Listener | None = None
+    read_tables = tables if tables is not None else open_read_tables(ledger)
+    delay, reached = RETRY_FIRST_S, 0
     try:
-        read_tables = tables if tables is not None else open_read_tables(ledger)
-        try:
-            with stop_on_signals(stop, handle_signals):
-                listener = listener_for(ledger) if follow else None  # listening before the first read
-                projector = Projector(ledger, read_tables, batch_size=batch_size, max_batch_s=max_batch_s,
-                                      on_batch=on_batch, load_books=load_books)  # fmt: skip
-                if not projector.start(stop):  # stopped while rebuilding: nothing written
-                    return read_tables.position()
-                if on_start is not None:
-                    on_start(projector.position, ledger.head())
-                if follow:
+        with stop_on_signals(stop, handle_signals):
+            while True:
+                listener: Listener | None = None
+                projector: Projector | None = None
+                try:
+                    listener = listener_for(ledger) if follow else None  # listening before the first read
+                    projector = Projector(ledger, read_tables, batch_size=batch_size, max_batch_s=max_batch_s,
+                                          on_batch=on_batch, load_books=load_books)  # fmt: skip
+                    if not projector.start(stop):  # stopped while rebuilding: nothing written
+                        return read_tables.position()
+                    if on_start is not None:
+                        on_start(projector.position, ledger.head())
+                    if not follow:
+                        return projector.catch_up(stop)
                     interval = poll_interval_s or (LISTEN_POLL_S if listener is not None else POLL_S)
                     return projector.follow(stop, poll_interval_s=interval, listener=listener)
-                return projector.catch_up(stop)
-        finally:
-            if listener is not None:
-                listener.close()
-            if own_tables:
-                read_tables.close()
+                except Exception as error:
+                    if not follow or not connection_lost(error):
+                        raise
+                    if projector is not None and projector.position > reached:  # it had got going again
+                        reached, delay = projector.position, RETRY_FIRST_S  # (the committed position)
+                    if on_retry is not None:
+                        on_retry(error, delay)
+                finally:
+                    if listener is not None:
+                        listener.close()
+                stop.wait(delay)
+                if stop:
+                    return _position_or(read_tables, reached)
+                delay = min(2 * delay, RETRY_MAX_S)
     finally:
+        if own_tables:
+            read_tables.close()
         if not isinstance(source, Ledger):
             ledger.close()
         if own_stop:

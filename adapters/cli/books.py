@@ -211,9 +211,14 @@ def project_command(store_url: str, follow: bool, batch_size: int, snapshot_ever
     except ValueError as e:
         raise UsageError(f"--{e}") from None
     with open_ledger(store_url) as ledger:
-        position = project(ledger, follow=follow, batch_size=batch_size)
+        position = project(ledger, follow=follow, batch_size=batch_size, on_retry=_say_retrying)
         written = ensure_snapshots(ledger, every=snapshot_every, cutoff=cutoff, tz=tz)
     click.echo(f"read tables at position {position}; {len(written)} new snapshot(s)")
+
+
+def _say_retrying(error: BaseException, delay_s: float) -> None:
+    why = " ".join(f"{type(error).__name__}: {error}".split())
+    click.echo(f"note: lost the connection to the store ({why}); starting again in {delay_s:g} s", err=True)
 
 
 def _tables(ledger: Ledger) -> ReadTables:
