@@ -1,4 +1,4 @@
-"""Recording commands: `ledger demo`, `ledger log`, `ledger export` (`ledger ingest` is in `intake`)."""
+"""Recording commands: `ledger demo`, `ledger export` (`ledger ingest` is in `intake`, `ledger log` in `audit`)."""
 
 from __future__ import annotations
 
@@ -106,32 +106,6 @@ def _print_demo(s: dict[str, Any]) -> None:
               f"log head at notification {s['head']}.")  # fmt: skip
     if s["anomalies"]:
         out.print("Flagged: " + ", ".join(f"{k} ×{v}" for k, v in s["anomalies"].items()))
-
-
-@cli.command()
-@click.option("--after", type=click.IntRange(min=0), default=0, help="Start after this notification id.")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line (decimals as strings).")
-@click.pass_obj
-def log(store_url: str, after: int, limit: int, as_json: bool) -> None:
-    """Show the event log in order."""
-    with open_ledger(store_url) as ledger:
-        rows = []
-        for position, event in ledger.read(after=after, until=None, page_size=min(limit, 10_000)):
-            rows.append((position, event))
-            if len(rows) >= limit:
-                break
-    if as_json:
-        for position, event in rows:
-            click.echo(json.dumps({"position": position, **ev.to_builtins(event)}))
-        return
-    table = Table()
-    for col in ("position", "event", "account", "intent", "ts_event (ns)"):
-        table.add_column(col)
-    for position, event in rows:
-        table.add_row(str(position), type(event).__name__, event.account_id,  # type: ignore[attr-defined]
-                      getattr(event, "intent_id", ""), str(event.ts_event))  # fmt: skip
-    out.print(table)
 
 
 def _say(as_json: bool, data: dict[str, Any], text: str) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import InterfaceError, Notification, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
@@ -67,6 +67,10 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         self.insert_row_statement = SQL(
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
             "VALUES (%s, %s, %s, %s)"
+        ).format(**names)
+        self.stream_statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {schema}.{table} "
+            "WHERE originator_id = %s ORDER BY originator_version"
         ).format(**names)
         self.existing_statement = SQL(
             "SELECT originator_id FROM {schema}.{table} WHERE originator_id = ANY(%s) AND originator_version = 1"
@@ -137,6 +141,14 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor(binary=True, row_factory=tuple_row) as curs:
             curs.execute(statement if until is None else until_statement, params, prepare=True)
             return curs.fetchall()
+
+    def select_stream(self, originator_id: UUID) -> list[Notification]:
+        """One stream's events in version order, as notifications (with their positions in the log): by the
+        (originator_id, originator_version) index, not a scan of the log."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self.stream_statement, (originator_id,), prepare=True)
+            return [Notification(id=i, originator_id=o, originator_version=v, topic=t, state=bytes(s))
+                    for i, o, v, t, s in curs.fetchall()]  # fmt: skip
 
     def existing_originator_ids(self, originator_ids: Iterable[UUID]) -> set[UUID]:
         """Which of these streams hold an event (every stream has a version 1), in one query."""

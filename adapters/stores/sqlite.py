@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
+from eventsourcing.persistence import Notification
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 IMMUTABLE_MESSAGE = "ledger events are immutable"
@@ -22,6 +23,15 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
                 for op in ("UPDATE", "DELETE")
             ),
         ]
+
+    def select_stream(self, originator_id: UUID) -> list[Notification]:
+        """One stream's events in version order, as notifications (with their positions in the log): by the
+        (originator_id, originator_version) key, not a scan of the log."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT rowid, originator_version, topic, state FROM {self.events_table_name} "
+                      "WHERE originator_id = ? ORDER BY originator_version", (originator_id.hex,))  # fmt: skip
+            return [Notification(id=row[0], originator_id=originator_id, originator_version=row[1], topic=row[2],
+                                 state=row[3]) for row in c.fetchall()]  # fmt: skip
 
     def existing_originator_ids(self, originator_ids: Iterable[UUID]) -> set[UUID]:
         """Which of these streams hold an event (every stream has a version 1), in few queries."""
