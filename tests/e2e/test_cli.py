@@ -90,6 +90,7 @@ def test_store_url_from_environment(tmp_path: Path) -> None:
         (("demo", "--bogus"), "error: No such option"),
         (("frobnicate",), "error: No such command 'frobnicate'"),
         (("log", "--limit", "0"), "error: Invalid value for '--limit'"),
+        (("--store", "memory://", "project"), "error: project: a memory:// store has no read tables that outlive"),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...], message: str) -> None:

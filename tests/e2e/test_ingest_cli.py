@@ -129,6 +129,7 @@ def test_bad_input_is_quarantined_with_a_clear_reason_and_changes_nothing_else(f
     (("ingest", "--format", "events", "--account", "dc", "day.fix"), "do not apply to --format events"),
     (("instruments", "load", "--format", "binance", "day.fix"), "day.fix"),
     (("reconcile", "--account", "nobody"), "unknown account 'nobody'"),
+    (("ingest", "--format", "fix", "--account", " ", "day.fix"), "--account must name an account"),
 ])  # fmt: skip
 def test_usage_errors_are_one_line_and_exit_2(fix_day: Path, args: tuple[str, ...], message: str) -> None:
     done = ledger("--store", "sqlite:///u.db", *args, cwd=fix_day)

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+import psycopg_pool
 import pytest
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 
@@ -38,6 +39,7 @@ def _wrapped(cause: BaseException) -> StoreOperationalError:
     (psycopg.OperationalError("connection refused"), True),
     (psycopg.InterfaceError("the connection is closed"), True),
     (_wrapped(psycopg.OperationalError("server closed the connection unexpectedly")), True),
+    (_wrapped(psycopg_pool.PoolTimeout("couldn't get a connection after 30.00 sec")), True),  # the server is down
     (_wrapped(sqlite3.OperationalError("no such table: ledger_events")), False),
     (psycopg.errors.UndefinedTable("relation does not exist"), False),
     (ProjectionError("notification 7: cannot fold"), False),
