@@ -4,6 +4,7 @@
     fold_notification(ledger, books, notification) -> event; fold_notifications(ledger, books, notifications) -> int
     position_at(ledger, ts_ns) -> int
     state_at(ledger, position=None, ts_ns=None) -> Replayed
+    order_at(ledger, account_id, intent_id, position) -> OrderView | None  (one order, from its stream)
     ensure_snapshots(ledger, every=20_000, cutoff="00:00", tz="UTC") -> list[int]
     day_bounds(ledger, day, ...) -> (first, last) | None  (days under a `calendar.TradingCalendar`)
     replay_day(ledger, day, ...) -> DayReplay(day, books, opening_position, closing_position, events)
@@ -41,7 +42,9 @@ from typing import Any, NamedTuple
 from kernel import events as ev
 from kernel.ledger import READ_PAGE_SIZE, Ledger
 from kernel.order import ARITHMETIC, Order
+from kernel.streams import order_stream_id
 from projections.calendar import TradingCalendar, as_date
+from projections.orders import OrderView
 from projections.pages import Page, decode_page, notification_of, read_page
 from projections.snapshots import load_snapshot, save_snapshot
 from projections.state import Books, NotHeld
@@ -278,6 +281,19 @@ def state_at(ledger: Ledger, *, position: int | None = None, ts_ns: int | None =
         return replay(ledger, until_position=position, page_size=page_size, evict=evict)
     return replay(ledger, until_position=position, page_size=page_size, books=start.books, after=start.position,
                   evict=evict)  # fmt: skip
+
+
+def order_at(ledger: Ledger, account_id: str, intent_id: str, position: int) -> OrderView | None:
+    """One order as of a log position, folded from its own stream (`Ledger.read_stream`: by index), not from
+    the books: the order the books would hold at `position` (an order's state is the fold of its own events,
+    which is also how an evicted order is revived), or None if it did not exist yet."""
+    order = Order(account_id, intent_id)
+    with localcontext(ARITHMETIC):
+        for at, event in ledger.read_stream(order_stream_id(account_id, intent_id)):
+            if at > position:
+                break
+            order.apply(event)  # type: ignore[arg-type]
+        return OrderView.of(order) if order.status is not None else None
 
 
 def ensure_snapshots(ledger: Ledger, *, every: int = SNAPSHOT_EVERY, cutoff: str | None = "00:00",

@@ -57,7 +57,10 @@ Every count is checked: events folded = rows read = events stored.
 Profile: cProfile of `replay` over the first `--profile-events` events and of `state_hash` of those
 books (fresh process), ranked by module and function (`--profile-events 0` skips it).
 As-of: `position_at(ledger, T)` and `state_at(ledger, ts_ns=T)` for `--asof-queries` seeded random T
-across the day, latency p50/p99/max, each answer checked (`--asof-budget-s` caps the time spent).
+across the day, latency p50/p99/max, each answer checked (`--asof-budget-s` caps the time spent). After a
+timed `project` over the whole log, the same T answered from the read tables' history (every account's
+positions, balances and account state), and one order drawn among those created by T as of it
+(`order_at`: its own stream, by index; what `ledger query orders --order ... --as-of T` runs).
 Live lag: in another fresh schema, `--lag-writers` processes append single events (`record_fill`) at
 `--lag-rate` events/s in total for `--lag-seconds` while `project(url, follow=True)` runs in a process
 of its own; lag = `committed_ns - ts_recorded` from its `on_batch` (`--lag-seconds 0` skips it).

@@ -17,12 +17,15 @@ from adapters.projector import project
 from adapters.read_tables import FORMAT, ReadTables, ReadTablesError, open_read_tables
 from adapters.timeparse import parse_day, parse_time_ns
 from kernel.ledger import Ledger
+from kernel.lifecycle import TERMINAL
+from kernel.streams import account_stream_id
 from projections import Books, state_hash
 from projections.replay import (
     SNAPSHOT_EVERY,
     Replayed,
     TradingCalendar,
     ensure_snapshots,
+    order_at,
     position_at,
     replay,
     replay_day,
@@ -148,16 +151,24 @@ def replay_command(store_url: str, day: str | None, until: str | None, position:
 @click.argument("what", type=click.Choice(QUERIES))
 @click.option("--account", help="Only this account.")
 @click.option("--symbol", help="Only this symbol (orders, positions).")
+@click.option("--order", "intent_id", metavar="INTENT_ID", help="Only this order (orders, with --account); as of a "
+              "time it is folded from its own stream, by index.")  # fmt: skip
 @click.option("--open", "open_only", is_flag=True, help="Only open orders / open positions.")
 @click.option("--as-of", "as_of", metavar="TIME", help="As of TIME (ISO 8601 or integer ns) instead of now.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON list (decimals as strings).")
 @click.pass_obj
-def query(store_url: str, what: str, account: str | None, symbol: str | None, open_only: bool,
-          as_of: str | None, as_json: bool) -> None:  # fmt: skip
+def query(store_url: str, what: str, account: str | None, symbol: str | None, intent_id: str | None,
+          open_only: bool, as_of: str | None, as_json: bool) -> None:  # fmt: skip
     """Orders, positions, balances or account state: now from the read tables (`ledger project` keeps
     them current), or as of a time: from the read tables' history where it reaches, else folded from the log."""
+    if intent_id is not None and (what != "orders" or account is None):
+        raise UsageError("--order: for orders, with --account (an order is named by its account and intent id)")
     with open_ledger(store_url) as ledger:
-        if as_of is not None:
+        if as_of is not None and intent_id is not None:
+            position = _position_at(ledger, as_of, "--as-of")
+            assert account is not None
+            rows = _order_rows_at(ledger, account, intent_id, position, symbol, open_only)
+        elif as_of is not None:
             position = _position_at(ledger, as_of, "--as-of")
             tables = _tables_at(ledger, position) if what != "orders" else None  # orders have no history
             rows = None
@@ -178,7 +189,7 @@ def query(store_url: str, what: str, account: str | None, symbol: str | None, op
             try:
                 with _tables(ledger) as tables:
                     _check_account([a.account_id for a in tables.accounts()], account)
-                    rows = _rows_from_tables(tables, what, account, symbol, open_only)
+                    rows = _rows_from_tables(tables, what, account, symbol, open_only, intent_id=intent_id)
                     behind = ledger.head() - tables.position()
             except ReadTablesError as e:
                 raise UsageError(str(e)) from None
@@ -252,12 +263,25 @@ def _rows_from_books(books: Books, what: str, account: str | None, symbol: str |
     return [s.model_dump(mode="json") for s in books.account_states() if account in (None, s.account_id)]
 
 
+def _order_rows_at(ledger: Ledger, account: str, intent_id: str, position: int, symbol: str | None,
+                   open_only: bool) -> list[dict]:  # fmt: skip
+    """One order as of `position`, from its stream (none if it did not exist yet or the filters leave it out)."""
+    opened = ledger.read_stream(account_stream_id(account))
+    if not opened or opened[0][0] > position:
+        raise UsageError(f"--account: unknown account {account!r}")
+    view = order_at(ledger, account, intent_id, position)
+    if view is None or symbol not in (None, view.order.symbol) or (open_only and view.state.status in TERMINAL):
+        return []
+    return [view.model_dump(mode="json")]
+
+
 def _rows_from_tables(tables: ReadTables, what: str, account: str | None, symbol: str | None,
-                      open_only: bool, position: int | None = None) -> list[dict]:  # fmt: skip
+                      open_only: bool, position: int | None = None, *, intent_id: str | None = None) -> list[dict]:  # fmt: skip
     """The rows now, or as of `position` (the history: not for orders)."""
     if what == "orders":
         assert position is None, "orders have no history"
-        return [v.model_dump(mode="json") for v in tables.orders(account, symbol=symbol, open_only=open_only)]
+        views = tables.orders(account, symbol=symbol, open_only=open_only, intent_id=intent_id)
+        return [v.model_dump(mode="json") for v in views]
     if what == "positions":
         rows = (tables.positions(account, symbol=symbol, open_only=open_only) if position is None else
                 tables.positions_at(position, account, symbol=symbol, open_only=open_only))  # fmt: skip

@@ -308,9 +308,9 @@ class ReadTables(ABC):
         self._expected = 0
 
     # -- reading
-    def orders(self, account_id: str | None = None, *, symbol: str | None = None,
-               open_only: bool = False) -> list[OrderView]:  # fmt: skip
-        where = _where(account_id=account_id, symbol=symbol, is_open=True if open_only else None)
+    def orders(self, account_id: str | None = None, *, symbol: str | None = None, open_only: bool = False,
+               intent_id: str | None = None) -> list[OrderView]:  # fmt: skip
+        where = _where(account_id=account_id, intent_id=intent_id, symbol=symbol, is_open=True if open_only else None)
         return [_decode(OrderView, r[-1]) for r in self._select(ORDERS, where)]
 
     def positions(self, account_id: str | None = None, *, symbol: str | None = None,

@@ -93,6 +93,30 @@ def test_query_as_of_gives_the_same_rows_from_the_read_tables_history_as_from_th
     assert unknown.returncode == 2 and unknown.stderr.strip() == "error: --account: unknown account 'nobody'"
 
 
+def test_one_order_now_and_as_of_any_time_equals_that_order_in_the_whole_books(tmp_path: Path,
+                                                                               demo_store: str) -> None:  # fmt: skip
+    """`--order` reads one row of the read tables now, and as of a time folds the order's own stream: the
+    same row the whole books give, at every moment of its life (and nothing before it was placed)."""
+    assert ledger("--store", demo_store, "project", cwd=tmp_path).returncode == 0
+    orders = run_json(tmp_path, "--store", demo_store, "query", "orders", "--json")
+    filled = next(o for o in orders if o["state"]["status"] == "FILLED")
+    account, intent = filled["account_id"], filled["intent_id"]
+    one = ("--store", demo_store, "query", "orders", "--account", account, "--order", intent)
+    assert run_json(tmp_path, *one, "--json") == [filled]
+    history = [json.loads(line) for line in ledger("--store", demo_store, "log", "--json", "--account", account,
+                                                    "--order", intent, cwd=tmp_path).stdout.splitlines()]  # fmt: skip
+    moments = [history[0]["ts_recorded"] - 1, *(e["ts_recorded"] for e in history)]
+    seen = []
+    for moment in moments:
+        whole = run_json(tmp_path, "--store", demo_store, "query", "orders", "--account", account, "--as-of",
+                         str(moment), "--json")  # fmt: skip
+        mine = run_json(tmp_path, *one, "--as-of", str(moment), "--json")
+        assert mine == [o for o in whole if o["intent_id"] == intent]
+        seen.append(mine[0]["state"]["status"] if mine else None)
+    assert seen[0] is None and seen[-1] == "FILLED" and len(set(seen)) >= 3
+    assert run_json(tmp_path, *one, "--open", "--as-of", str(moments[-1]), "--json") == []  # filled: not open
+
+
 def test_export_then_ingest_into_another_backend_gives_the_same_hash(tmp_path: Path, demo_store: str,
                                                                       pg_url: str) -> None:  # fmt: skip
     done = ledger("--store", demo_store, "export", "-o", "day.jsonl", cwd=tmp_path)
@@ -120,6 +144,10 @@ def test_export_then_ingest_into_another_backend_gives_the_same_hash(tmp_path: P
         (("replay", "--day", DEMO_DAY, "--tz", "Mars/Olympus"), "error: --tz"),
         (("replay", "--day", DEMO_DAY, "--cutoff", "25:00"), "error: --cutoff"),
         (("query", "trades"), "error: Invalid value for '{orders|positions|balances|account}'"),
+        (("query", "orders", "--order", "demo-s4-000001"), "error: --order: for orders, with --account"),
+        (("query", "positions", "--account", "demo-perp", "--order", "x"), "error: --order: for orders"),
+        (("query", "orders", "--account", "nobody", "--order", "x", "--as-of", "2026-01-05T12:00:00Z"),
+         "error: --account: unknown account 'nobody'"),
         (("ingest", "--format", "events", "missing.jsonl"), "error: missing.jsonl"),
     ],
 )

@@ -71,6 +71,8 @@ def assert_tables_equal_fold(tables, ledger, until: int | None = None) -> None:
         assert [r.balance for r in tables.balances(account_id)] == books.balances(account_id)
         assert tables.accounts(account_id) == [books.account_state(account_id)]
     assert tables.orders(symbol="ETHUSDT") == [v for v in books.order_views() if v.order.symbol == "ETHUSDT"]
+    for view in books.order_views()[::5]:  # one order by its key (`ledger query orders --order`)
+        assert tables.orders(view.account_id, intent_id=view.intent_id) == [view]
 
 
 @pytest.fixture
