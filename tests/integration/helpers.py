@@ -68,3 +68,10 @@ def placed_and_accepted(ledger: Any, account_id: str, intent_id: str, ts: int) -
     ledger.place_intent(account_id, {"intent_id": intent_id, "order": order, "created_at": ts, "updated_at": ts})
     ledger.start_submission(account_id, intent_id, client_order_id=f"c-{intent_id}", ts_event=ts + 1)
     ledger.record_accepted(account_id, intent_id, exchange_order_id=f"X-{intent_id}", ts_event=ts + 2)
+
+
+def assert_nothing_recorded(ledger, head: int) -> None:
+    """The log still ends at notification id `head` (ids may have gaps on PostgreSQL: never count them)."""
+    assert ledger.head() == head
+    entries = log(ledger)
+    assert (entries[-1][0] if entries else 0) == head
