@@ -134,11 +134,23 @@ def stop_on_signals(stop: Stop, enabled: bool = True) -> Iterator[None]:
 
 
 def connection_lost(error: BaseException) -> bool:
-    """Whether `error` is a PostgreSQL connection that broke or could not be opened (psycopg's
-    OperationalError or InterfaceError, raised by the read tables or the LISTEN, or wrapped by
-    eventsourcing's recorder): what a follower waits out. A bad event, a schema problem or a SQLite error
-    is not."""
+    """Whether `error` is, or was caused by, a PostgreSQL connection that broke or could not be opened
+    (psycopg's OperationalError or InterfaceError, raised by the read tables or the LISTEN, wrapped by
+    eventsourcing's recorder, or by the projector around a revival's stream read): what a follower waits out.
+    A bad event, a schema problem, a SQLite error, and a server that refuses the login or has no such
+    database (nothing to wait for) are not."""
     import psycopg
+    from psycopg import errors
 
     lost = (psycopg.OperationalError, psycopg.InterfaceError)
-    return isinstance(error, lost) or isinstance(error.__cause__, lost)
+    refused = (errors.InvalidAuthorizationSpecification, errors.InvalidPassword, errors.InvalidCatalogName)
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:  # the whole chain: `raise ... from` and implicit
+        if isinstance(cause, refused):
+            return False
+        if isinstance(cause, lost):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False

@@ -243,9 +243,10 @@ def project(source: str | Ledger | None = None, *, follow: bool = False, batch_s
     ledger = source if isinstance(source, Ledger) else Ledger.open(source)
     own_tables, own_stop = tables is None, stop is None
     stop = stop if stop is not None else Stop()
-    read_tables = tables if tables is not None else open_read_tables(ledger)
+    read_tables: ReadTables | None = None
     delay, reached = RETRY_FIRST_S, 0
     try:
+        read_tables = tables if tables is not None else open_read_tables(ledger)
         with stop_on_signals(stop, handle_signals):
             while True:
                 listener: Listener | None = None
@@ -256,6 +257,7 @@ def project(source: str | Ledger | None = None, *, follow: bool = False, batch_s
                                           on_batch=on_batch, load_books=load_books)  # fmt: skip
                     if not projector.start(stop):  # stopped while rebuilding: nothing written
                         return read_tables.position()
+                    delay = RETRY_FIRST_S  # connected and rebuilt: a later loss waits the least again
                     if on_start is not None:
                         on_start(projector.position, ledger.head())
                     if not follow:
@@ -265,8 +267,8 @@ def project(source: str | Ledger | None = None, *, follow: bool = False, batch_s
                 except Exception as error:
                     if not follow or not connection_lost(error):
                         raise
-                    if projector is not None and projector.position > reached:  # it had got going again
-                        reached, delay = projector.position, RETRY_FIRST_S  # (the committed position)
+                    if projector is not None:
+                        reached = max(reached, projector.position)  # the committed position
                     if on_retry is not None:
                         on_retry(error, delay)
                 finally:
@@ -277,7 +279,7 @@ def project(source: str | Ledger | None = None, *, follow: bool = False, batch_s
                     return _position_or(read_tables, reached)
                 delay = min(2 * delay, RETRY_MAX_S)
     finally:
-        if own_tables:
+        if own_tables and read_tables is not None:
             read_tables.close()
         if not isinstance(source, Ledger):
             ledger.close()

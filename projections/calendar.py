@@ -42,14 +42,20 @@ class TradingCalendar:
         self._midnight = self.time == time(0, 0)
 
     def close_ns(self, day: date) -> int:
-        """When day `day` closes: ns since the epoch, UTC."""
-        on = day + timedelta(days=1) if self._midnight else day
-        local = datetime.combine(on, self.time, tzinfo=self.zone)
-        delta = local.astimezone(UTC) - _EPOCH
+        """When day `day` closes: ns since the epoch, UTC. ValueError for a day at the ends of the calendar
+        (year 1 or 9999), whose boundaries are outside what a datetime holds."""
+        try:
+            on = day + timedelta(days=1) if self._midnight else day
+            local = datetime.combine(on, self.time, tzinfo=self.zone)
+            delta = local.astimezone(UTC) - _EPOCH
+        except OverflowError:
+            raise ValueError(f"{day.isoformat()!r}: out of range") from None
         return (delta.days * 86_400 + delta.seconds) * NS_PER_SECOND + delta.microseconds * 1_000
 
     def open_ns(self, day: date) -> int:
         """When day `day` opens: the close of the day before."""
+        if day == date.min:
+            raise ValueError(f"{day.isoformat()!r}: out of range")
         return self.close_ns(day - timedelta(days=1))
 
     def day_of(self, ts_ns: int) -> date:

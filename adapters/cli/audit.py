@@ -13,7 +13,7 @@ from rich.table import Table
 from adapters.cli.app import UsageError, cli, open_ledger, out
 from adapters.timeparse import parse_day, parse_time_ns
 from kernel import events as ev
-from kernel.ledger import Ledger
+from kernel.ledger import READ_PAGE_SIZE, Ledger
 from kernel.streams import order_stream_id
 from projections.replay import day_bounds, position_at
 
@@ -48,7 +48,7 @@ def log(store_url: str, after: int, limit: int, account: str | None, intent_id: 
         bounds = _bounds(ledger, after, day, since, until, cutoff, tz)
         rows = []
         if bounds is not None:
-            for position, event in _events(ledger, bounds, account, intent_id, classes):
+            for position, event in _events(ledger, bounds, account, intent_id, classes, limit):
                 rows.append((position, event))
                 if len(rows) >= limit:
                     break
@@ -104,7 +104,7 @@ def _bounds(ledger: Ledger, after: int, day: str | None, since: str | None, unti
 
 
 def _events(ledger: Ledger, bounds: tuple[int, int | None], account: str | None, intent_id: str | None,
-            classes: tuple[type[ev.Event], ...]) -> Iterator[tuple[int, ev.Event]]:  # fmt: skip
+            classes: tuple[type[ev.Event], ...], limit: int) -> Iterator[tuple[int, ev.Event]]:  # fmt: skip
     after, last = bounds
     if intent_id is not None:
         assert account is not None
@@ -116,6 +116,8 @@ def _events(ledger: Ledger, bounds: tuple[int, int | None], account: str | None,
                 yield position, event
         return
     topics = tuple(topic for cls in classes for topic in ev.topics_of(cls))
-    for position, event in ledger.read(after=after, until=last, topics=topics):
+    # every row read is shown unless an account filters them here: then full pages
+    page_size = READ_PAGE_SIZE if account is not None else min(limit, READ_PAGE_SIZE)
+    for position, event in ledger.read(after=after, until=last, topics=topics, page_size=page_size):
         if account is None or event.account_id == account:  # type: ignore[attr-defined]
             yield position, event

@@ -259,7 +259,7 @@ def _history_asof(args: argparse.Namespace, ctx: Any, cfg: dict[str, Any], times
                  f"{hist['rows'] / max(n, 1):,.1f} rows a query; position_at p50 {pos['p50_ms']:.2f} · p99 "
                  f"{pos['p99_ms']:.2f} ms of it; the first {hist['checked']} answers equal state_at's books")  # fmt: skip
     progress(f"as-of one order, from its stream, for the same {len(times)} times")
-    one = _one(ctx, workers, HISTORY_PATHS + "OrderAsOfPath", cfg, "run", times, args.seed)
+    one = _one(ctx, workers, HISTORY_PATHS + "OrderAsOfPath", cfg, "run", times, args.seed, args.asof_check)
     if one["mismatches"]:
         raise SystemExit("as-of (one order) mismatch:\n" + "\n".join(one["mismatches"][:10]))
     n = len(one["query_ns"])
@@ -269,8 +269,9 @@ def _history_asof(args: argparse.Namespace, ctx: Any, cfg: dict[str, Any], times
     o.target = f"p99 ≤ {TARGET_ASOF_P99_MS:g} ms  {verdict(o.latency['p99_ms'] <= TARGET_ASOF_P99_MS)}"  # type: ignore[index]
     results.append(o)
     notes.append(f"(a) as-of one order (`ledger query orders --order`): drawn (seeded) among the orders created by T "
-                 f"(of the {one['orders']:,} in the read tables), {one['found']:,} of {n:,} existing at the position; each answer exists "
-                 "exactly when the order's first event is at or before it, and as of the head equals its read-tables row")  # fmt: skip
+                 f"(of the {one['orders']:,} in the read tables), {one['found']:,} of {n:,} existing at the position; "
+                 f"{one['compared']} answers equal the order in state_at's books (the first {args.asof_check} times, where "
+                 "the books hold it), and as of the head every drawn order equals its read-tables row")  # fmt: skip
 
 
 def _live_lag(args: argparse.Namespace, admin: psycopg.Connection, ctx: Any, schemas: dict[str, str],

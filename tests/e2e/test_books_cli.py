@@ -143,6 +143,7 @@ def test_export_then_ingest_into_another_backend_gives_the_same_hash(tmp_path: P
         (("replay", "--day", DEMO_DAY, "--position", "3"), "error: --day and --position: give at most one"),
         (("replay", "--day", DEMO_DAY, "--tz", "Mars/Olympus"), "error: --tz"),
         (("replay", "--day", DEMO_DAY, "--cutoff", "25:00"), "error: --cutoff"),
+        (("replay", "--day", "0001-01-01"), "error: --day '0001-01-01': out of range"),
         (("query", "trades"), "error: Invalid value for '{orders|positions|balances|account}'"),
         (("query", "orders", "--order", "demo-s4-000001"), "error: --order: for orders, with --account"),
         (("query", "positions", "--account", "demo-perp", "--order", "x"), "error: --order: for orders"),

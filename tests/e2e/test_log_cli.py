@@ -63,6 +63,7 @@ def test_a_day_and_a_time_range_are_ranges_of_the_log(store):
     (("--type", "Filled"), "error: --type: unknown event type 'Filled' (one of AccountOpened, "),
     (("--day", "2026-01-05", "--since", "0"), "error: --day: give either --day or --since/--until"),
     (("--day", "05/01/2026"), "error: --day "),
+    (("--day", "9999-12-31"), "error: --day '9999-12-31': out of range"),
     (("--since", "yesterday"), "error: --since 'yesterday': not ISO 8601"),
     (("--day", "2026-01-05", "--cutoff", "25:00"), "error: --cutoff"),
 ])  # fmt: skip

@@ -34,12 +34,23 @@ def _wrapped(cause: BaseException) -> StoreOperationalError:
         return e
 
 
+def _chained(error: BaseException, cause: BaseException) -> BaseException:
+    try:
+        raise error from cause
+    except BaseException as e:
+        return e
+
+
 @pytest.mark.parametrize(("error", "lost"), [
     (psycopg.errors.AdminShutdown("terminating connection due to administrator command"), True),
     (psycopg.OperationalError("connection refused"), True),
     (psycopg.InterfaceError("the connection is closed"), True),
     (_wrapped(psycopg.OperationalError("server closed the connection unexpectedly")), True),
     (_wrapped(psycopg_pool.PoolTimeout("couldn't get a connection after 30.00 sec")), True),  # the server is down
+    (_chained(ProjectionError("notification 20: server closed the connection (the read tables are at 19)"),
+              _wrapped(psycopg.OperationalError("server closed the connection"))), True),  # a revival's stream read
+    (psycopg.errors.InvalidPassword("password authentication failed"), False),  # nothing to wait for
+    (_wrapped(psycopg.errors.InvalidCatalogName('database "gone" does not exist')), False),
     (_wrapped(sqlite3.OperationalError("no such table: ledger_events")), False),
     (psycopg.errors.UndefinedTable("relation does not exist"), False),
     (ProjectionError("notification 7: cannot fold"), False),
@@ -81,3 +92,41 @@ def test_follow_goes_on_after_the_server_drops_its_connections(pg_url, open_ledg
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_the_wait_doubles_while_the_server_stays_away_and_starts_again_once_connected(memory_url, open_ledger,
+                                                                                      monkeypatch):  # fmt: skip
+    """Two failed starts wait 0.5 s then 1 s; once a start succeeds, the next loss waits 0.5 s again."""
+    from adapters import projector as projector_module
+    from adapters.projector import Projector, Stop, project
+    from adapters.read_tables.memory import MemoryReadTables
+
+    monkeypatch.setattr(projector_module, "RETRY_FIRST_S", 0.01)  # the same doubling, quicker
+    ledger = open_ledger(memory_url)
+    record_day(ledger, orders=8)
+    failures = {"start": 2, "follow": 1}
+    start, follow = Projector.start, Projector.follow
+
+    def flaky_start(self, stop):
+        if failures["start"]:
+            failures["start"] -= 1
+            raise psycopg.OperationalError("connection refused")
+        return start(self, stop)
+
+    def flaky_follow(self, stop, **kwargs):
+        if failures["follow"]:
+            failures["follow"] -= 1
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        stop.set()  # connected, caught up: done
+        return follow(self, stop, **kwargs)
+
+    monkeypatch.setattr(Projector, "start", flaky_start)
+    monkeypatch.setattr(Projector, "follow", flaky_follow)
+    waits: list[float] = []
+    tables = MemoryReadTables()
+    reached = project(ledger, tables=tables, follow=True, stop=Stop(), handle_signals=False,
+                      on_retry=lambda error, delay: waits.append(delay))  # fmt: skip
+    assert waits == [0.01, 0.02, 0.01]
+    assert reached == tables.position() == 0  # stopped before catching up: nothing committed, nothing lost
+    assert project(ledger, tables=tables) == ledger.head()
+    assert_tables_equal_fold(tables, ledger)

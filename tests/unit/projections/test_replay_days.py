@@ -79,6 +79,24 @@ def test_a_bad_cutoff_is_refused(cutoff):
         TradingCalendar(cutoff)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("setting", [("00:00", "UTC"), ("17:00", "America/New_York"), ("09:00", "Asia/Tokyo")])
+@pytest.mark.parametrize("day", [date.min, date.max])
+def test_a_day_at_the_ends_of_the_calendar_is_out_of_range_not_an_overflow(day, setting):
+    """Where its open or close is outside what a datetime holds, a ValueError (the CLI's bad input), never
+    the OverflowError datetime raises; where both exist, they are ns like any day's."""
+    calendar = TradingCalendar(*setting)
+    outcomes = []
+    for bound in (calendar.open_ns, calendar.close_ns):
+        try:
+            outcomes.append(type(bound(day)))
+        except ValueError as e:
+            assert str(e) == f"{day.isoformat()!r}: out of range"
+            outcomes.append(ValueError)
+    assert ValueError in outcomes or outcomes == [int, int]
+    if setting[0] == "00:00":  # a midnight cut-off: the first day opens, and the last closes, out of range
+        assert ValueError in outcomes
+
+
 @pytest.mark.parametrize("tz", ["Mars/Olympus", "", "../etc/passwd"])
 def test_an_unknown_zone_is_refused(tz):
     with pytest.raises(ValueError, match="tz"):
