@@ -137,8 +137,10 @@ def connection_lost(error: BaseException) -> bool:
     """Whether `error` is, or was caused by, a PostgreSQL connection that broke or could not be opened
     (psycopg's OperationalError or InterfaceError, raised by the read tables or the LISTEN, wrapped by
     eventsourcing's recorder, or by the projector around a revival's stream read): what a follower waits out.
-    A bad event, a schema problem, a SQLite error, and a server that refuses the login or has no such
-    database (nothing to wait for) are not."""
+    A bad event, a schema problem, a SQLite error, and an error the server names as a refused login or a
+    missing database (SQLSTATE class 28, 3D000) are not. (At connect time libpq reports those two without a
+    SQLSTATE, as a plain OperationalError: they are then waited out like a server that is down, with a note
+    every 30 s at most.)"""
     import psycopg
     from psycopg import errors
 
