@@ -203,15 +203,15 @@ class Ledger(Commands):
         for notification in self.read_stored(after=after, until=until, page_size=page_size, topics=topics):
             yield notification.id, self.mapper.decode(notification)
 
-    def read_stream(self, stream_id: UUID) -> list[tuple[int, ev.Event]]:
+    def read_stream(self, stream_id: UUID, *, limit: int | None = None) -> list[tuple[int, ev.Event]]:
         """One stream's events (an order's, an account's: `streams.order_stream_id`, `account_stream_id`) in
-        version order, as (notification id, event): by index where the recorder can (`select_stream`:
-        PostgreSQL, SQLite), else by a scan of the log (memory://)."""
+        version order, as (notification id, event), the first `limit` of them if given: by index where the
+        recorder can (`select_stream`: PostgreSQL, SQLite), else by a scan of the log (memory://)."""
         select_stream = getattr(self.recorder, "select_stream", None)
         if select_stream is not None:
-            notifications = select_stream(stream_id)
+            notifications = select_stream(stream_id, limit)
         else:
-            notifications = [n for n in self.read_stored() if n.originator_id == stream_id]
+            notifications = [n for n in self.read_stored() if n.originator_id == stream_id][:limit]
         return [(n.id, self.mapper.decode(n)) for n in notifications]
 
     def read_stored(self, *, after: int = 0, until: int | None = None, page_size: int = READ_PAGE_SIZE,

@@ -11,6 +11,7 @@ import click
 from rich.table import Table
 
 from adapters.cli.app import UsageError, cli, open_ledger, out
+from adapters.cli.books import day_usage_error
 from adapters.timeparse import parse_day, parse_time_ns
 from kernel import events as ev
 from kernel.ledger import READ_PAGE_SIZE, Ledger
@@ -83,10 +84,7 @@ def _bounds(ledger: Ledger, after: int, day: str | None, since: str | None, unti
                 return None
             after, last = max(after, found[0] - 1), found[1]
     except ValueError as e:
-        message = str(e)
-        if message.startswith(("cutoff:", "tz:")):  # the calendar names the option itself
-            raise UsageError(f"--{message}") from None
-        raise UsageError(f"--day {message}") from None
+        raise day_usage_error(e) from None
     for option, text in (("--since", since), ("--until", until)):
         if text is None:
             continue
@@ -111,7 +109,7 @@ def _events(ledger: Ledger, bounds: tuple[int, int | None], account: str | None,
         stream = ledger.read_stream(order_stream_id(account, intent_id))
         if not stream:
             raise UsageError(f"--order: no order {intent_id!r} on account {account!r}")
-        for position, event in sorted(stream, key=lambda row: row[0]):  # by position (stream order is the same)
+        for position, event in stream:  # version order, which is position order
             if after < position and (last is None or position <= last) and (not classes or type(event) in classes):
                 yield position, event
         return

@@ -92,15 +92,21 @@ def _at(ledger: Ledger, *, day: str | None, until: str | None, position: int | N
             closing = replay_day(ledger, parse_day(day), evict=False, **day_opts)
             return Replayed(closing.books, closing.closing_position)
     except ValueError as e:
-        message = str(e)
-        if message.startswith(("cutoff:", "tz:")):  # the calendar names the option itself
-            raise UsageError(f"--{message}") from None
-        raise UsageError(f"{chosen[0]} {message}") from None
+        raise day_usage_error(e, chosen[0]) from None
     if until is not None:
         position = _position_at(ledger, until, until_option)
     if position is not None:
         return state_at(ledger, position=position, evict=False)
     return replay(ledger, evict=False)  # every order listed: see `projections` (Memory)
+
+
+def day_usage_error(error: ValueError, option: str = "--day") -> UsageError:
+    """A trading day's ValueError as the CLI says it: the calendar names --cutoff or --tz itself; anything
+    else is about the day given with `option`."""
+    message = str(error)
+    if message.startswith(("cutoff:", "tz:")):
+        return UsageError(f"--{message}")
+    return UsageError(f"{option} {message}")
 
 
 def _position_at(ledger: Ledger, time: str, option: str) -> int:
@@ -266,7 +272,7 @@ def _rows_from_books(books: Books, what: str, account: str | None, symbol: str |
 def _order_rows_at(ledger: Ledger, account: str, intent_id: str, position: int, symbol: str | None,
                    open_only: bool) -> list[dict]:  # fmt: skip
     """One order as of `position`, from its stream (none if it did not exist yet or the filters leave it out)."""
-    opened = ledger.read_stream(account_stream_id(account))
+    opened = ledger.read_stream(account_stream_id(account), limit=1)  # the account's opening: its position
     if not opened or opened[0][0] > position:
         raise UsageError(f"--account: unknown account {account!r}")
     view = order_at(ledger, account, intent_id, position)

@@ -70,7 +70,7 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         ).format(**names)
         self.stream_statement = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {schema}.{table} "
-            "WHERE originator_id = %s ORDER BY originator_version"
+            "WHERE originator_id = %s ORDER BY originator_version LIMIT %s"
         ).format(**names)
         self.existing_statement = SQL(
             "SELECT originator_id FROM {schema}.{table} WHERE originator_id = ANY(%s) AND originator_version = 1"
@@ -142,11 +142,11 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(statement if until is None else until_statement, params, prepare=True)
             return curs.fetchall()
 
-    def select_stream(self, originator_id: UUID) -> list[Notification]:
-        """One stream's events in version order, as notifications (with their positions in the log): by the
-        (originator_id, originator_version) index, not a scan of the log."""
+    def select_stream(self, originator_id: UUID, limit: int | None = None) -> list[Notification]:
+        """One stream's events in version order (the first `limit`), as notifications with their positions in
+        the log: by the (originator_id, originator_version) index, not a scan of the log."""
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute(self.stream_statement, (originator_id,), prepare=True)
+            curs.execute(self.stream_statement, (originator_id, limit), prepare=True)  # LIMIT NULL: all
             return [Notification(id=i, originator_id=o, originator_version=v, topic=t, state=bytes(s))
                     for i, o, v, t, s in curs.fetchall()]  # fmt: skip
 

@@ -24,12 +24,13 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             ),
         ]
 
-    def select_stream(self, originator_id: UUID) -> list[Notification]:
-        """One stream's events in version order, as notifications (with their positions in the log): by the
-        (originator_id, originator_version) key, not a scan of the log."""
+    def select_stream(self, originator_id: UUID, limit: int | None = None) -> list[Notification]:
+        """One stream's events in version order (the first `limit`), as notifications with their positions in
+        the log: by the (originator_id, originator_version) key, not a scan of the log."""
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT rowid, originator_version, topic, state FROM {self.events_table_name} "
-                      "WHERE originator_id = ? ORDER BY originator_version", (originator_id.hex,))  # fmt: skip
+                      "WHERE originator_id = ? ORDER BY originator_version LIMIT ?",
+                      (originator_id.hex, -1 if limit is None else limit))  # fmt: skip
             return [Notification(id=row[0], originator_id=originator_id, originator_version=row[1], topic=row[2],
                                  state=row[3]) for row in c.fetchall()]  # fmt: skip
 

@@ -27,6 +27,7 @@ def test_a_stream_read_by_index_equals_the_log_filtered_to_it(store_url, open_le
         assert [type(e).__name__ for _, e in expected][-1] in ("OrderAccepted", "OrderFilled")
     account = [(p, e) for p, e in log if e.account_id == ACCOUNT and not hasattr(e, "intent_id")]
     assert ledger.read_stream(account_stream_id(ACCOUNT)) == account and len(account) == 2
+    assert ledger.read_stream(account_stream_id(ACCOUNT), limit=1) == account[:1]  # its opening, read alone
     assert ledger.read_stream(order_stream_id(ACCOUNT, "nope")) == []
 
 
